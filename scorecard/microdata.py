@@ -161,30 +161,44 @@ def find_replicate_columns(columns: Iterable[str], prefix: str) -> list[str]:
     return [found[k] for k in sorted(found)]
 
 
-def check_weights(values: np.ndarray, *, source: str, columns: Sequence[str], what: str) -> None:
-    """Raise :class:`InvalidWeightError` for missing or negative weights.
+def check_weights(
+    values: np.ndarray, *, source: str, columns: Sequence[str], what: str, allow_negative: bool = False
+) -> int:
+    """Raise :class:`InvalidWeightError` for missing (or, unless allowed, negative) weights.
 
     ``values`` is 1-D (one column) or 2-D (one column per name in ``columns``).
+    Full-sample weights must be >= 0. ACS *replicate* weights can genuinely be
+    negative (e.g. 16 values in one record of the 2015 Washington housing
+    file), so readers pass ``allow_negative=True`` for them; the number of
+    negative values is returned so it can be reported.
 
     Examples
     --------
-    >>> check_weights(np.array([[1.0, -2.0], [3.0, 4.0]]), source="p.csv", columns=["pwgtp1", "pwgtp2"],
-    ...               what="Replicate weights")
+    >>> check_weights(np.array([[1.0, -2.0], [3.0, 4.0]]), source="p.csv", columns=["PWGTP", "PWGTP1"],
+    ...               what="Full-sample weights")
     Traceback (most recent call last):
     ...
-    scorecard.errors.InvalidWeightError: p.csv: column pwgtp2 has 1 negative values (rows 0). Replicate weights must be >= 0 and present for every record; was the file edited or truncated?
+    scorecard.errors.InvalidWeightError: p.csv: column PWGTP1 has 1 negative values (rows 0). Full-sample weights must be >= 0 and present for every record; was the file edited or truncated?
+    >>> check_weights(np.array([[1.0, -2.0]]), source="p.csv", columns=["a", "b"], what="Replicate weights",
+    ...               allow_negative=True)
+    1
     """
     matrix = values.reshape(len(values), -1)
-    for kind, bad in (("missing", ~np.isfinite(matrix)), ("negative", matrix < 0)):
+    checks = [("missing", ~np.isfinite(matrix))]
+    if not allow_negative:
+        checks.append(("negative", matrix < 0))
+    for kind, bad in checks:
         if bad.any():
             rows, cols = np.nonzero(bad)
             column = columns[cols[0]]
             count = int(bad[:, cols[0]].sum())
             shown = ", ".join(str(r) for r in rows[cols == cols[0]][:5])
+            must = "present for every record" if allow_negative else ">= 0 and present for every record"
             raise InvalidWeightError(
                 f"{source}: column {column} has {count} {kind} values (rows {shown}). "
-                f"{what} must be >= 0 and present for every record; was the file edited or truncated?"
+                f"{what} must be {must}; was the file edited or truncated?"
             )
+    return int((matrix < 0).sum())
 
 
 @dataclass(frozen=True, eq=False)
@@ -403,5 +417,5 @@ def _replicate_matrix(frame: pd.DataFrame, spec: str | Sequence[str] | None, *, 
     if missing:
         raise MissingColumnsError(source, set(missing), "List existing replicate-weight columns.")
     matrix = frame[columns].to_numpy(dtype="float64", na_value=np.nan)
-    check_weights(matrix, source=source, columns=columns, what="Replicate weights")
+    check_weights(matrix, source=source, columns=columns, what="Replicate weights", allow_negative=True)
     return matrix.astype(np.float32)

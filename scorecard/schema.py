@@ -10,7 +10,7 @@ Examples
 >>> COLUMNS["english"].categories
 ('only', 'very_well', 'well', 'not_well', 'not_at_all')
 >>> sorted(REQUIRED)[:3]
-['age', 'household_id', 'person_id']
+['household_id', 'puma', 'puma_vintage']
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ COLUMNS: dict[str, Column] = {
 }
 
 #: Columns every Microdata must have.
-REQUIRED = frozenset({"survey_year", "state", "puma", "puma_vintage", "household_id", "person_id", "age"})
+REQUIRED = frozenset({"survey_year", "state", "puma", "puma_vintage", "household_id"})
 #: Full-sample weight columns; a Microdata has at least one of them.
 WEIGHT_COLUMNS = ("person_weight", "household_weight")
 #: Columns that describe a strata/cluster design instead of replicate weights.

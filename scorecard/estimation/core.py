@@ -1,0 +1,430 @@
+"""Survey-weighted estimates with replicate (or linearized) standard errors, as an xarray Dataset.
+
+The work is split in two so that it streams and scales out:
+
+* :func:`partial_estimate` reduces one :class:`~scorecard.Microdata` (one
+  file, one chunk, one dask partition) to additive weighted sums per cell and
+  weight column, plus the compact inputs medians need;
+* :func:`combine` adds partials (sums are additive) and :func:`finalize`
+  turns the total into estimates, replicate SEs and the Dataset.
+
+:func:`estimate` runs the three for one Microdata or for many pieces read one
+at a time; :mod:`scorecard.estimation.distributed` runs the same partials on
+a dask cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+import indicators as indicator_registry
+from cohorts.schemes import Grouping, as_grouping
+from indicators.definition import Indicator
+from scorecard import __version__ as _version
+from scorecard import schema
+from scorecard.errors import EstimationError, MissingColumnsError
+from scorecard.estimates import Reliability, finish
+from scorecard.estimation.groups import GroupLayout
+from scorecard.estimation.quantiles import grouped_quantile
+from scorecard.estimation.sums import grouped_sums
+from scorecard.estimation.variance import SDR_SCALE, linearized_variance, sdr_se
+from scorecard.microdata import Microdata
+from scorecard.places import Places
+
+__all__ = ["estimate", "partial_estimate", "combine", "finalize", "Partial", "EstimateSpec"]
+
+_ADDITIVE = ("proportion", "total", "mean", "ratio")
+
+
+@dataclass(frozen=True, eq=False)
+class EstimateSpec:
+    """What to estimate: indicators and groupings (everything but the data)."""
+
+    indicators: tuple[Indicator, ...]
+    places: Places | None = None
+    cohorts: Grouping | None = None
+    by: tuple[Grouping | str, ...] = ()
+    quantile: float = 0.5
+
+    def layout(self, frame: pd.DataFrame, years: Sequence[int]) -> GroupLayout:
+        return GroupLayout.build(self.places, years, self.cohorts, [as_grouping(g, frame) for g in self.by])
+
+
+@dataclass(eq=False)
+class Partial:
+    """Additive pieces of an estimate for one set of records.
+
+    Arrays are indexed by a layout over ``years``; ``sums`` is
+    (2 × additive indicators, cells, 1 + R): numerator then denominator rows.
+    """
+
+    spec: EstimateSpec
+    layout: GroupLayout
+    sums: np.ndarray
+    n_unweighted: np.ndarray  # (K, cells)
+    universe_weighted: np.ndarray  # (K, cells)
+    median_inputs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # key -> (cell, value, weights (E, 1+R))
+    n_columns: int
+    variance_method: str
+    missing_value: dict[str, int]
+    records: int
+    attrs: dict = field(default_factory=dict)
+    linearized_se: np.ndarray | None = None  # (K, cells) for single-piece linearization
+
+
+def _check_columns(micro: Microdata, inds: Sequence[Indicator], layout_columns: Iterable[str]) -> None:
+    source = str(micro.attrs.get("source", "microdata"))
+    available = set(micro.frame.columns)
+    for ind in inds:
+        missing = (ind.columns | {ind.weight_column}) - available
+        if missing:
+            raise MissingColumnsError(
+                source,
+                missing,
+                f"Indicator {ind.key!r} needs them; this source does not provide them (choose other indicators, "
+                "or map the columns with Microdata.from_frame).",
+            )
+    missing = set(layout_columns) - available
+    if missing:
+        raise MissingColumnsError(source, missing, "The places, cohorts or groupings asked for need them.")
+
+
+def _weights(micro: Microdata, kind: str) -> tuple[np.ndarray, np.ndarray | None]:
+    full, replicates = micro.weights(kind)
+    if micro.variance_method == "sdr" and replicates is None:
+        raise EstimationError(
+            f"{micro.attrs.get('source', 'microdata')}: has person replicate weights but no {kind} replicate weights; "
+            f"read the {kind} file with its 80 replicate weights to estimate {kind}-weighted indicators."
+        )
+    return full, replicates
+
+
+def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
+    """Reduce one Microdata to additive sums per cell (and median inputs)."""
+    frame = micro.frame
+    years = sorted(int(y) for y in pd.unique(frame["survey_year"].dropna()))
+    layout = spec.layout(frame, years)
+    _check_columns(micro, spec.indicators, layout.columns)
+    entries = layout.entries(frame)
+    n_cells = layout.size
+    additive = [i for i in spec.indicators if i.statistic in _ADDITIVE]
+    replicate_count = {
+        kind: (0 if getattr(micro, f"{kind}_replicates") is None else schema.N_REPLICATES)
+        for kind in ("person", "household")
+    }
+    n_columns = 1 + max(replicate_count[i.weight] for i in spec.indicators)
+    sums = np.zeros((2 * len(additive), n_cells, n_columns))
+    n_unweighted = np.zeros((len(spec.indicators), n_cells))
+    universe_weighted = np.zeros((len(spec.indicators), n_cells))
+    median_inputs, missing_value = {}, {}
+    positive = entries.factor > 0
+    evaluations = {}
+    for kind in sorted({i.weight for i in spec.indicators}):
+        full, replicates = _weights(micro, kind)
+        of_kind = [i for i in spec.indicators if i.weight == kind]
+        for ind in of_kind:
+            evaluations[ind.key] = ind.evaluate(frame, source=str(micro.attrs.get("source", "microdata")))
+        columns, slots = [], []
+        for ind in of_kind:
+            if ind.statistic in _ADDITIVE:
+                ev = evaluations[ind.key]
+                numerator = ev.value
+                denominator = ev.denominator if ind.statistic == "ratio" else ev.universe.astype("float64")
+                columns += [numerator, denominator]
+                slots.append(additive.index(ind))
+        if columns:
+            kind_sums = grouped_sums(entries, np.column_stack(columns), full, replicates, n_cells)
+            for j, slot in enumerate(slots):
+                sums[2 * slot : 2 * slot + 2, :, : kind_sums.shape[2]] = kind_sums[2 * j : 2 * j + 2]
+        for ind in of_kind:
+            k = spec.indicators.index(ind)
+            ev = evaluations[ind.key]
+            inside = ev.universe[entries.row] & positive
+            n_unweighted[k] = np.bincount(entries.group[inside], minlength=n_cells)
+            universe_weighted[k] = np.bincount(
+                entries.group[inside], weights=entries.factor[inside] * full[entries.row[inside]], minlength=n_cells
+            )
+            missing_value[ind.key] = ev.missing_value
+            if ind.statistic == "median":
+                rows = entries.row[inside]
+                weights = np.empty((len(rows), n_columns))
+                weights[:, 0] = full[rows]
+                if n_columns > 1:
+                    weights[:, 1:] = replicates[rows]
+                weights *= entries.factor[inside, None]
+                median_inputs[ind.key] = (entries.group[inside], ev.value[rows], weights)
+    partial = Partial(
+        spec=spec,
+        layout=layout,
+        sums=sums,
+        n_unweighted=n_unweighted,
+        universe_weighted=universe_weighted,
+        median_inputs=median_inputs,
+        n_columns=n_columns,
+        variance_method=micro.variance_method,
+        missing_value=missing_value,
+        records=len(frame),
+        attrs=dict(micro.attrs),
+    )
+    if micro.variance_method == "linearization":
+        partial.linearized_se = _linearized_se(micro, spec, entries, evaluations, partial)
+    return partial
+
+
+def _linearized_se(micro, spec, entries, evaluations, partial) -> np.ndarray:
+    """Taylor-linearized SEs of the additive indicators (single piece only)."""
+    frame = micro.frame
+    design = pd.DataFrame({"s": frame["variance_strata"].to_numpy(), "c": frame["variance_cluster"].to_numpy()})
+    if design.isna().any().any():
+        raise EstimationError(
+            f"{micro.attrs.get('source', 'microdata')}: variance_strata / variance_cluster have missing values; "
+            "every record needs its stratum and cluster for linearized variance."
+        )
+    cluster_id, clusters = pd.factorize(pd.MultiIndex.from_frame(design))
+    stratum_of_cluster, strata = pd.factorize(clusters.get_level_values(0))
+    clusters_per_stratum = np.bincount(stratum_of_cluster, minlength=len(strata))
+    out = np.full((len(spec.indicators), partial.layout.size), np.nan)
+    additive = [i for i in spec.indicators if i.statistic in _ADDITIVE]
+    for slot, ind in enumerate(additive):  # loop over indicators (a handful), not rows or groups
+        k = spec.indicators.index(ind)
+        ev = evaluations[ind.key]
+        full = micro.weights(ind.weight)[0]
+        numerator, denominator = partial.sums[2 * slot, :, 0], partial.sums[2 * slot + 1, :, 0]
+        inside = ev.universe[entries.row] & (entries.factor > 0)
+        rows, groups = entries.row[inside], entries.group[inside]
+        weight = entries.factor[inside] * full[rows]
+        y = ev.value[rows]
+        if ind.statistic == "total":
+            influence = weight * y
+        else:
+            x = ev.denominator[rows] if ind.statistic == "ratio" else np.ones(len(rows))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                theta = numerator / denominator
+            influence = weight * (y - theta[groups] * x) / denominator[groups]
+        variance = linearized_variance(
+            influence, groups, cluster_id[rows], stratum_of_cluster, clusters_per_stratum, partial.layout.size
+        )
+        out[k] = np.sqrt(variance)
+    return out
+
+
+def combine(partials: Sequence[Partial]) -> Partial:
+    """Add partials computed over disjoint record sets (files, chunks, workers)."""
+    if len(partials) == 1:
+        return partials[0]
+    first = partials[0]
+    methods = {p.variance_method for p in partials}
+    if len(methods) > 1:
+        raise EstimationError(f"Cannot combine pieces with different variance methods {sorted(methods)}.")
+    if "linearization" in methods:
+        raise EstimationError(
+            "Linearized variance needs all records at once (clusters may span pieces); "
+            "concatenate the pieces with Microdata.concat and call estimate() on the result."
+        )
+    years = sorted({y for p in partials for y in p.layout.years})
+    layout = GroupLayout.build(first.spec.places, years, first.layout.cohorts, first.layout.extra)
+    n_columns = max(p.n_columns for p in partials)
+    shape = layout.shape
+    sums = np.zeros((first.sums.shape[0], layout.size, n_columns))
+    n_unweighted = np.zeros((first.n_unweighted.shape[0], layout.size))
+    universe_weighted = np.zeros_like(n_unweighted)
+    median_parts: dict[str, list] = {}
+    for p in partials:
+        position = np.searchsorted(years, p.layout.years)
+
+        def widen(values, extra_axes):
+            local = values.reshape(values.shape[:1] + p.layout.shape + extra_axes)
+            wide = np.zeros(values.shape[:1] + shape + extra_axes)
+            wide[:, :, position] = local
+            return wide.reshape(values.shape[:1] + (layout.size,) + extra_axes)
+
+        sums[..., : p.n_columns] += widen(p.sums, (p.n_columns,))
+        n_unweighted += widen(p.n_unweighted, ())
+        universe_weighted += widen(p.universe_weighted, ())
+        for key, (cells, values, weights) in p.median_inputs.items():
+            index = list(np.unravel_index(cells, p.layout.shape))
+            index[1] = position[index[1]]
+            median_parts.setdefault(key, []).append((np.ravel_multi_index(index, shape), values, weights))
+    median_inputs = {
+        key: tuple(np.concatenate([part[i] for part in parts]) for i in range(3)) for key, parts in median_parts.items()
+    }
+    sources = [s for p in partials for s in (p.attrs.get("sources") or [p.attrs.get("source")])]
+    return Partial(
+        spec=first.spec,
+        layout=layout,
+        sums=sums,
+        n_unweighted=n_unweighted,
+        universe_weighted=universe_weighted,
+        median_inputs=median_inputs,
+        n_columns=n_columns,
+        variance_method=first.variance_method,
+        missing_value={k: sum(p.missing_value.get(k, 0) for p in partials) for k in first.missing_value},
+        records=sum(p.records for p in partials),
+        attrs={**first.attrs, "sources": sources},
+    )
+
+
+def _replicate_estimates(partial: Partial) -> tuple[np.ndarray, np.ndarray]:
+    """(estimates (K, cells, 1+R), reason codes (K, cells)) for every indicator."""
+    spec = partial.spec
+    theta = np.full((len(spec.indicators), partial.layout.size, partial.n_columns), np.nan)
+    additive = [i for i in spec.indicators if i.statistic in _ADDITIVE]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for slot, ind in enumerate(additive):
+            k = spec.indicators.index(ind)
+            numerator, denominator = partial.sums[2 * slot], partial.sums[2 * slot + 1]
+            if ind.statistic == "total":
+                theta[k] = numerator
+            else:
+                theta[k] = np.where(denominator > 0, numerator / denominator, np.nan)
+    for key, (cells, values, weights) in partial.median_inputs.items():
+        k = [i.key for i in spec.indicators].index(key)
+        theta[k, :, : weights.shape[1]] = grouped_quantile(
+            cells, values, weights, n_groups=partial.layout.size, p=spec.quantile
+        )
+    return theta
+
+
+def finalize(partial: Partial, *, keep_replicates: bool = False, reliability: Reliability | None = None) -> xr.Dataset:
+    """Estimates, SEs and flags from (combined) partial sums, as the estimates Dataset."""
+    spec, layout = partial.spec, partial.layout
+    theta = _replicate_estimates(partial)
+    estimate_values = theta[..., 0]
+    n = partial.n_unweighted
+    reason = np.full(estimate_values.shape, "", dtype=object)
+    if partial.variance_method == "sdr":
+        se = sdr_se(theta)
+        reason[np.isnan(se) & ~np.isnan(estimate_values)] = "a replicate has an empty universe; SE undefined"
+        variance_method = "sdr"
+    elif partial.variance_method == "linearization":
+        se = partial.linearized_se.copy()
+        medians = np.array([i.statistic == "median" for i in spec.indicators])
+        reason[medians] = "no linearized SE for medians; use a source with replicate weights"
+        variance_method = "linearization"
+    else:
+        se = np.full(estimate_values.shape, np.nan)
+        reason[:] = "no replicate weights or strata/clusters: SE unknown"
+        variance_method = "none"
+    zero_weight = (n > 0) & np.isnan(estimate_values)
+    reason[zero_weight] = "universe has zero weight in this group"
+    reason[n == 0] = "no records in the universe for this group"
+    se = np.where(n == 0, np.nan, se)
+    estimate_values = np.where(n == 0, np.nan, estimate_values)
+    # Totals of empty groups are a true zero only if the universe exists elsewhere: keep NaN, never a silent 0.
+
+    dims = ("indicator", *layout.dims)
+    shape = (len(spec.indicators), *layout.shape)
+    data = {
+        "estimate": (dims, estimate_values.reshape(shape)),
+        "se": (dims, se.reshape(shape)),
+        "n_unweighted": (dims, n.reshape(shape)),
+        "universe_weighted": (dims, partial.universe_weighted.reshape(shape)),
+        "reason": (dims, reason.reshape(shape).astype(str)),
+    }
+    if keep_replicates:
+        data["replicate_estimate"] = ((*dims, "replicate"), theta.reshape(shape + (partial.n_columns,)))
+    coords = layout.coords()
+    coords["indicator"] = [i.key for i in spec.indicators]
+    coords["indicator_label"] = ("indicator", [i.label for i in spec.indicators])
+    coords["statistic"] = ("indicator", [i.statistic for i in spec.indicators])
+    coords["higher_is_better"] = (
+        "indicator",
+        np.array([np.nan if i.higher_is_better is None else float(i.higher_is_better) for i in spec.indicators]),
+    )
+    if keep_replicates:
+        coords["replicate"] = np.arange(partial.n_columns)
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update(
+        {
+            "survey": str(partial.attrs.get("survey", "")),
+            "dollars_year": partial.attrs.get("dollars_year") if partial.attrs.get("dollars_year") is not None else "",
+            "sources": json.dumps([str(s) for s in partial.attrs.get("sources") or [partial.attrs.get("source")]]),
+            "library": f"integration-scorecard {_version}",
+            "variance_method": variance_method,
+            "variance_scale": SDR_SCALE if variance_method == "sdr" else "",
+            "quantile_rule": "inverse weighted CDF, no interpolation (R survey qrule='math')",
+            "records": partial.records,
+            "excluded_missing_value": json.dumps(partial.missing_value),
+            "indicators": json.dumps([i.describe() for i in spec.indicators]),
+            "route": "microdata",
+        }
+    )
+    proportion = xr.DataArray(np.array([i.statistic == "proportion" for i in spec.indicators]), dims="indicator")
+    return finish(ds, reliability, proportion=proportion)
+
+
+def estimate(
+    micro: Microdata | Iterable[Microdata | Callable[[], Microdata]],
+    indicators: str | Indicator | Sequence[str | Indicator],
+    *,
+    by: Sequence[Grouping | str] = (),
+    places: Places | None = None,
+    cohorts: Grouping | None = None,
+    keep_replicates: bool = False,
+    reliability: Reliability | None = None,
+    quantile: float = 0.5,
+    client=None,
+) -> xr.Dataset:
+    """Survey-weighted estimates with standard errors for indicators by place, year and cohort.
+
+    Parameters
+    ----------
+    micro : Microdata, or iterable of Microdata / functions returning one
+        The records. Several pieces (e.g. one per state and year file) are
+        reduced one at a time, so memory holds one piece plus small sums;
+        functions are called only when their piece is needed.
+    indicators : str, Indicator, or sequence of them
+        Registry keys or definitions.
+    by : sequence of str or Grouping
+        Extra dimensions: harmonized categorical columns (``"sex"``) or
+        groupings (e.g. age bands).
+    places : Places, optional
+        Places with allocation factors; default one place ``"all"``.
+    cohorts : Grouping, optional
+        E.g. ``cohorts.ArrivalCohorts.decades(1970, 2020)``; default one
+        cohort ``"all"``.
+    keep_replicates : bool, default=False
+        Keep ``replicate_estimate`` with a ``replicate`` dim (0 = full sample,
+        1-80), so later contrasts are computed inside each replicate.
+    reliability : Reliability, optional
+        CV and sample-size thresholds for the ``reliable`` flag.
+    quantile : float, default=0.5
+        Quantile computed by ``"median"`` indicators.
+    client : dask.distributed.Client, optional
+        Run the pieces' partial sums on a dask cluster.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``(indicator, place, year, cohort, *by)``; variables ``estimate,
+        se, moe90, cv, n_unweighted, universe_weighted, reliable, reason``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, scorecard, indicators
+    >>> frame = pd.DataFrame({"survey_year": 2020, "state": "53", "puma": "11601", "puma_vintage": 2010,
+    ...     "household_id": ["1", "2", "3", "4"], "person_id": 1, "age": [30, 40, 50, 60],
+    ...     "nativity": ["foreign_born"] * 4, "citizenship": ["naturalized", "not_citizen", "naturalized", "naturalized"],
+    ...     "person_weight": [10.0, 20.0, 30.0, 40.0]})
+    >>> micro = scorecard.Microdata.from_frame(frame)
+    >>> est = scorecard.estimate(micro, "naturalized")
+    >>> float(est["estimate"].sel(indicator="naturalized", place="all", year=2020, cohort="all"))
+    0.8
+    """
+    inds = tuple(indicator_registry.resolve(indicators))
+    spec = EstimateSpec(inds, places=places, cohorts=cohorts, by=tuple(by), quantile=quantile)
+    if isinstance(micro, Microdata):
+        partial = partial_estimate(micro, spec)
+    elif client is not None:
+        from scorecard.estimation.distributed import partials_on_cluster
+
+        partial = combine(partials_on_cluster(client, micro, spec))
+    else:
+        partial = combine([partial_estimate(piece() if callable(piece) else piece, spec) for piece in micro])
+    return finalize(partial, keep_replicates=keep_replicates, reliability=reliability)

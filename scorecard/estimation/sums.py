@@ -1,0 +1,167 @@
+"""Weighted sums over groups for the full-sample weight and all replicate weights at once.
+
+The estimator needs, for every group g, measure m and weight column r
+(0 = full sample, 1-80 = replicates), ``S[m, g, r] = Σ_j f_jg · v_jm · W_jr``.
+Done naively that is one pass of the (N × 81) weight matrix per measure.
+Instead:
+
+1. Measures that are 0/1 (universes, conditions; nearly all indicators) are
+   packed into one bit *signature* per record. Records with the same
+   signature in the same group are interchangeable, so one pass of the weight
+   matrix through the (group, signature) cell matrix — a sparse product
+   computed as a sorted segmented sum — gives every cell's 81 weight totals.
+2. A second, small sparse product spreads each cell's totals onto the
+   measures whose bit is set in its signature.
+3. Measures with other values (incomes for means and ratios) get their own
+   segmented sums, scaled by the value.
+
+Records whose measures are all zero never enter the pass. All sums are taken
+in float64 from float32 replicate weights in bounded row blocks, so the whole
+float32 matrix is never upcast.
+
+Examples
+--------
+>>> import numpy as np
+>>> keys, sums = segment_weight_sums(np.array([1, 0, 1]), np.array([0, 1, 2]), np.ones(3),
+...                                  np.array([10.0, 20.0, 30.0]), np.array([[1.0], [2.0], [3.0]], dtype=np.float32))
+>>> keys.tolist(), sums.tolist()
+([0, 1], [[20.0, 2.0], [40.0, 4.0]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from scorecard.estimation.groups import Entries
+
+__all__ = ["segment_weight_sums", "grouped_sums"]
+
+#: Entries per block when gathering weight rows (bounds temporary memory to ~block × 81 × 8 bytes).
+BLOCK = 200_000
+
+
+def segment_weight_sums(
+    keys: np.ndarray,
+    rows: np.ndarray,
+    scale: np.ndarray,
+    full_weight: np.ndarray,
+    replicates: np.ndarray | None,
+    *,
+    block: int = BLOCK,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Σ scale · [full_weight | replicates][row] over entries with equal ``keys``.
+
+    Parameters
+    ----------
+    keys : int array (E,)
+        Cell of each entry.
+    rows : int array (E,)
+        Record of each entry.
+    scale : float array (E,)
+        Multiplier of each entry (allocation factor × value).
+    full_weight : float64 array (N,)
+    replicates : float32 array (N, R) or None
+    block : int
+        Entries gathered at a time.
+
+    Returns
+    -------
+    unique_keys : int array (K,)
+    sums : float64 array (K, 1 + R)
+    """
+    n_columns = 1 + (0 if replicates is None else replicates.shape[1])
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, n_columns))
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    unique_keys = sorted_keys[starts]
+    sums = np.empty((len(starts), n_columns))
+    # Blocks end on cell boundaries, so each cell is summed inside one block.
+    bounds = np.r_[starts, len(keys)]
+    cut_cells = np.unique(np.searchsorted(bounds, np.arange(0, len(keys), block), side="right") - 1)
+    cut_cells = np.r_[cut_cells, len(starts)]
+    for first_cell, end_cell in zip(cut_cells[:-1], cut_cells[1:]):
+        lo, hi = bounds[first_cell], bounds[end_cell]
+        take = order[lo:hi]
+        record = rows[take]
+        gathered = np.empty((hi - lo, n_columns))
+        gathered[:, 0] = full_weight[record]
+        if replicates is not None:
+            gathered[:, 1:] = replicates[record]
+        gathered *= scale[take, None]
+        sums[first_cell:end_cell] = np.add.reduceat(gathered, bounds[first_cell:end_cell] - lo, axis=0)
+    return unique_keys, sums
+
+
+def _signatures(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(signature id per record, bit pattern per signature) of a boolean (N, M) matrix."""
+    n_bits = binary.shape[1]
+    words = []
+    for start in range(0, n_bits, 63):  # 63 bits per uint64 word; loop over words, not records
+        chunk = binary[:, start : start + 63].astype(np.uint64)
+        words.append((chunk << np.arange(chunk.shape[1], dtype=np.uint64)).sum(axis=1, dtype=np.uint64))
+    stacked = np.column_stack(words) if len(words) > 1 else words[0][:, None]
+    patterns, sig_id = np.unique(stacked, axis=0, return_inverse=True)
+    bits = np.concatenate(
+        [
+            ((patterns[:, w, None] >> np.arange(min(63, n_bits - 63 * w), dtype=np.uint64)) & np.uint64(1)).astype(bool)
+            for w in range(stacked.shape[1])
+        ],
+        axis=1,
+    )
+    return sig_id.ravel(), bits
+
+
+def grouped_sums(
+    entries: Entries,
+    measures: np.ndarray,
+    full_weight: np.ndarray,
+    replicates: np.ndarray | None,
+    n_groups: int,
+    *,
+    block: int = BLOCK,
+) -> np.ndarray:
+    """``S[m, g, r]`` for every measure column of ``measures`` (N, M).
+
+    Returns
+    -------
+    float64 array (M, n_groups, 1 + R)
+    """
+    n_measures = measures.shape[1]
+    n_columns = 1 + (0 if replicates is None else replicates.shape[1])
+    out = np.zeros((n_measures * n_groups, n_columns))
+    if len(entries) == 0 or n_measures == 0:
+        return out.reshape(n_measures, n_groups, n_columns)
+    is_binary = np.all((measures == 0) | (measures == 1), axis=0)
+    binary_columns, other_columns = np.flatnonzero(is_binary), np.flatnonzero(~is_binary)
+
+    if len(binary_columns):
+        sig_id, bits = _signatures(measures[:, binary_columns] == 1)
+        empty_signature = ~bits.any(axis=1)
+        n_sig = len(bits)
+        keep = (entries.factor != 0) & ~empty_signature[sig_id[entries.row]]
+        keys = entries.group[keep] * n_sig + sig_id[entries.row[keep]]
+        cell_keys, cell_sums = segment_weight_sums(
+            keys, entries.row[keep], entries.factor[keep], full_weight, replicates, block=block
+        )
+        cell_group, cell_sig = np.divmod(cell_keys, n_sig)
+        cell, bit = np.nonzero(bits[cell_sig])
+        spread = sp.csr_matrix(
+            (np.ones(len(cell)), (binary_columns[bit] * n_groups + cell_group[cell], cell)),
+            shape=(n_measures * n_groups, len(cell_keys)),
+        )
+        out += spread @ cell_sums
+
+    if len(other_columns):
+        values = measures[:, other_columns]
+        entry_values = values[entries.row]  # (E, M_other)
+        entry_index, which = np.nonzero(entry_values * entries.factor[:, None])
+        keys = other_columns[which] * n_groups + entries.group[entry_index]
+        scale = entries.factor[entry_index] * entry_values[entry_index, which]
+        cell_keys, cell_sums = segment_weight_sums(
+            keys, entries.row[entry_index], scale, full_weight, replicates, block=block
+        )
+        out[cell_keys] += cell_sums
+    return out.reshape(n_measures, n_groups, n_columns)
