@@ -150,12 +150,34 @@ _CODES: dict[str, dict[int, str]] = {
     "INCTOT": {9999999: "N/A"},
     "HHINCOME": {9999999: "N/A"},
     "POVERTY": {0: "N/A", 501: "501 percent or more of poverty threshold"},
-    "WKSWORK2": {0: "N/A", 1: "1-13 weeks", 2: "14-26 weeks", 3: "27-39 weeks", 4: "40-47 weeks",
-                 5: "48-49 weeks", 6: "50-52 weeks"},
+    "WKSWORK2": {
+        0: "N/A",
+        1: "1-13 weeks",
+        2: "14-26 weeks",
+        3: "27-39 weeks",
+        4: "40-47 weeks",
+        5: "48-49 weeks",
+        6: "50-52 weeks",
+    },
 }
 
-_HOUSEHOLD_VARIABLES = {"YEAR", "MULTYEAR", "SAMPLE", "SERIAL", "HHWT", "CLUSTER", "STATEFIP", "PUMA", "MET2013",
-                        "CITY", "STRATA", "GQ", "OWNERSHP", "OWNERSHPD", "HHINCOME"}
+_HOUSEHOLD_VARIABLES = {
+    "YEAR",
+    "MULTYEAR",
+    "SAMPLE",
+    "SERIAL",
+    "HHWT",
+    "CLUSTER",
+    "STATEFIP",
+    "PUMA",
+    "MET2013",
+    "CITY",
+    "STRATA",
+    "GQ",
+    "OWNERSHP",
+    "OWNERSHPD",
+    "HHINCOME",
+}
 
 
 def replicate_factor(replicate: int, kind: str) -> float:
@@ -180,8 +202,23 @@ def _households(rows: list[tuple]) -> pd.DataFrame:
     )
 
 
-_PERSON_COLUMNS = ["SERIAL", "PERNUM", "RELATE", "AGE", "SEX", "CITIZEN", "YRIMMIG", "SPEAKENG", "POVERTY",
-                   "INCTOT", "INCEARN", "UHRSWORK", "WKSWORK1", "WKSWORK2", "PERWT"]
+_PERSON_COLUMNS = [
+    "SERIAL",
+    "PERNUM",
+    "RELATE",
+    "AGE",
+    "SEX",
+    "CITIZEN",
+    "YRIMMIG",
+    "SPEAKENG",
+    "POVERTY",
+    "INCTOT",
+    "INCEARN",
+    "UHRSWORK",
+    "WKSWORK1",
+    "WKSWORK2",
+    "PERWT",
+]
 
 
 def _join(households: pd.DataFrame, persons: list[tuple], **constants: object) -> pd.DataFrame:
@@ -208,13 +245,15 @@ def acs_records() -> pd.DataFrame:
     >>> frame.shape, int(frame["SERIAL"].nunique())
     ((9, 186), 5)
     """
-    households = _households([
-        (1001, 53, 11601, 1, 1, 13, 85000, 100.0),
-        (1002, 53, 10100, 1, 2, 22, 15000, 150.0),
-        (1003, 53, 11601, 2, 1, 12, 250000, 90.0),
-        (1004, 53, 11601, 5, 2, 21, 30000, 75.0),
-        (1005, 53, 10100, 3, 0, 0, 9999999, 50.0),
-    ])
+    households = _households(
+        [
+            (1001, 53, 11601, 1, 1, 13, 85000, 100.0),
+            (1002, 53, 10100, 1, 2, 22, 15000, 150.0),
+            (1003, 53, 11601, 2, 1, 12, 250000, 90.0),
+            (1004, 53, 11601, 5, 2, 21, 30000, 75.0),
+            (1005, 53, 10100, 3, 0, 0, 9999999, 50.0),
+        ]
+    )
     persons = [
         # SERIAL PERNUM RELATE AGE SEX CIT YRIMMIG SPEAKENG POVERTY INCTOT INCEARN UHRS WKS1 WKS2 PERWT
         (1001, 1, 1, 40, 1, 2, 1995, 4, 350, 60000, 60000, 40, 52, 6, 120.0),
@@ -240,11 +279,13 @@ def census2000_records() -> pd.DataFrame:
     >>> "REPWTP1" in frame.columns, "WKSWORK1" in frame.columns, sorted(frame["STRATA"].unique().tolist())
     (False, False, [10153, 20153])
     """
-    households = _households([
-        (201, 6, 3701, 1, 1, 13, 72000, 20.0),
-        (202, 6, 3702, 1, 2, 22, 31000, 21.0),
-        (203, 6, 3702, 4, 0, 0, 9999999, 19.0),
-    ])
+    households = _households(
+        [
+            (201, 6, 3701, 1, 1, 13, 72000, 20.0),
+            (202, 6, 3702, 1, 2, 22, 31000, 21.0),
+            (203, 6, 3702, 4, 0, 0, 9999999, 19.0),
+        ]
+    )
     persons = [
         (201, 1, 1, 45, 1, 3, 1990, 6, 220, 40000, 40000, 45, 0, 6, 20.0),
         (201, 2, 2, 44, 2, 2, 1985, 5, 220, 32000, 32000, 40, 0, 4, 22.0),
@@ -284,8 +325,11 @@ def _var_xml(name: str, start: int, width: int, decimals: int) -> str:
         for code, label in codes.items()
     )
     label = _LABELS.get(name) or f"Replicate {'person' if name.startswith('REPWTP') else 'household'} weight"
-    concept = "HOUSEHOLD" if name in _HOUSEHOLD_VARIABLES or name.startswith("REPWT") and not name.startswith(
-        "REPWTP") else "PERSON"
+    concept = (
+        "HOUSEHOLD"
+        if name in _HOUSEHOLD_VARIABLES or name.startswith("REPWT") and not name.startswith("REPWTP")
+        else "PERSON"
+    )
     interval = "contin" if name.endswith("WT") or "WT" in name or name.startswith("INC") else "discrete"
     return (
         f'    <var ID="{name}" dcml="{decimals}" files="ExtractData" intrvl="{interval}" name="{name}">\n'
