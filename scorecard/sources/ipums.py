@@ -403,18 +403,10 @@ def _harmonize(raw: pd.DataFrame, plan: _Plan, recoder: _Recoder, offset: int) -
     }
     if "INCEARN" in plan.has:
         data["earnings"] = _special_to_nan(raw["INCEARN"], "INCEARN")
-    for variable, column in (("STRATA", "variance_strata"), ("CLUSTER", "variance_cluster")):
+    for variable, column in (("STRATA", "variance_strata"), ("CLUSTER", "variance_cluster"), *((v, v) for v in _KEEP)):
         if variable in plan.has:
-            data[column] = raw[variable].to_numpy(dtype="float64", na_value=np.nan)
-    for variable in _KEEP:
-        if variable in plan.has:
-            data[variable] = raw[variable].astype("Int64").to_numpy()
+            data[column] = raw[variable].astype("Int64").array
     frame = pd.DataFrame(data)
-    for column in ("variance_strata", "variance_cluster"):
-        if column in frame:
-            frame[column] = (
-                raw[{"variance_strata": "STRATA", "variance_cluster": "CLUSTER"}[column]].astype("Int64").to_numpy()
-            )
 
     def matrix(columns: list[str]) -> np.ndarray | None:
         if not columns:
