@@ -79,10 +79,10 @@ class Expr(ABC):
         return self._cmp(">=", other)
 
     def __and__(self, other: Expr) -> Expr:
-        return _Logical("&", (self, _wrap(other)))
+        return _Logical.join("&", self, _wrap(other))
 
     def __or__(self, other: Expr) -> Expr:
-        return _Logical("|", (self, _wrap(other)))
+        return _Logical.join("|", self, _wrap(other))
 
     def __invert__(self) -> Expr:
         return _Not(self)
@@ -271,6 +271,12 @@ class _NotNA(Expr):
 class _Logical(Expr):
     op: str
     operands: tuple[Expr, ...]
+
+    @classmethod
+    def join(cls, op: str, left: Expr, right: Expr) -> _Logical:
+        """``left op right``, flattening chains of the same operator."""
+        parts = [p for side in (left, right) for p in (side.operands if isinstance(side, _Logical) and side.op == op else (side,))]
+        return cls(op, tuple(parts))
 
     @property
     def columns(self) -> frozenset[str]:

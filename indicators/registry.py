@@ -185,5 +185,4 @@ def available() -> pd.DataFrame:
     True
     """
     rows = [ind.describe() for ind in _all().values()]
-    table = pd.DataFrame(rows).set_index("key")
-    return table.sort_values(["domain"], kind="stable").sort_index(kind="stable").sort_values("domain", kind="stable")
+    return pd.DataFrame(rows).sort_values(["domain", "key"]).set_index("key")
