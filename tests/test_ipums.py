@@ -375,3 +375,31 @@ def test_dollars_year_uses_income_year(tmp_path, monkeypatch):
 def test_dollars_year_type_checked(tmp_path):
     with pytest.raises(TypeError, match="'dollars_year' parameter of read_ipums must be an int"):
         _read(tmp_path, acs_records(), dollars_year="2020")
+
+
+# ---------------------------------------------------------------------------- fixed-width engines
+def test_numpy_and_ipumspy_fixed_width_agree(tmp_path, acs, monkeypatch):
+    import scorecard.sources.ipums as ipums
+
+    monkeypatch.setattr(ipums, "_FAST_FIXED_WIDTH", False)
+    micro = _read(tmp_path, acs_records(), chunksize=4)
+    pd.testing.assert_frame_equal(micro.frame, acs.frame)
+    np.testing.assert_array_equal(micro.person_replicates, acs.person_replicates)
+
+
+def test_fixed_width_garbage_character(tmp_path):
+    ddi, data = write_extract(tmp_path, acs_records(), compress=False)
+    lines = data.read_bytes().splitlines(keepends=True)
+    lines[3] = lines[3][:10] + b"X" + lines[3][11:]  # inside SERIAL (columns 11-18)
+    data.write_bytes(b"".join(lines))
+    with pytest.raises(UnreadableFileError, match=r"variable SERIAL of record 3 is 'X0001002'"):
+        read_ipums(ddi)
+
+
+def test_fixed_width_truncated_record(tmp_path):
+    ddi, data = write_extract(tmp_path, acs_records(), compress=False)
+    lines = data.read_bytes().splitlines(keepends=True)
+    lines[5] = lines[5][:40] + b"\n"
+    data.write_bytes(b"".join(lines))
+    with pytest.raises(UnreadableFileError, match="record 5 has 40 characters"):
+        read_ipums(ddi)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import gzip
 import importlib
+import itertools
 import re
 import warnings
 import xml.etree.ElementTree as ET
@@ -234,10 +235,96 @@ def _resolve_data_path(ddi_path: Path, codebook, data_path: str | Path | None) -
     return path
 
 
+#: Parse fixed-width data with numpy (about 50x faster than ipumspy's pandas.read_fwf); False uses ipumspy.
+_FAST_FIXED_WIDTH = True
+
+
+def _fixed_width_chunks(codebook, data_path: Path, subset: list[str], chunksize: int) -> Iterator[pd.DataFrame]:
+    """Fixed-width records parsed with numpy, ``chunksize`` lines at a time, from the DDI layout.
+
+    Fields are decimal integers, zero- or blank-padded, optionally signed;
+    an all-blank field is missing (NaN); ``dcml`` implied decimals are applied.
+    """
+    layout = sorted(
+        (v.start, v.end - v.start, v.shift or 0, v.name) for v in codebook.data_description if v.name in set(subset)
+    )
+    needed = max(start + width for start, width, _, _ in layout)
+    # Runs of adjacent fields with the same width and decimals (e.g. REPWTP1-80) are parsed as one block.
+    runs: list[tuple[list[str], int, int, int]] = []
+    for start, width, decimals, name in layout:
+        last = runs[-1] if runs else None
+        if last and last[2] == width and last[3] == decimals and last[1] + len(last[0]) * width == start:
+            last[0].append(name)
+        else:
+            runs.append(([name], start, width, decimals))
+    opener = gzip.open if data_path.suffix == ".gz" else open
+    offset = 0
+    with opener(data_path, "rb") as stream:
+        while True:
+            lines = [line.rstrip(b"\r\n") for line in itertools.islice(stream, chunksize)]
+            if not lines:
+                return
+            lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+            short = np.flatnonzero(lengths < needed)
+            if len(short):
+                raise UnreadableFileError(
+                    f"{data_path}: record {offset + short[0]} has {lengths[short[0]]} characters; the DDI layout needs "
+                    f"{needed}. Was the file truncated, or does it belong to another extract?"
+                )
+            width = int(lengths.max())
+            text = b"".join(line.ljust(width) for line in lines) if (lengths != width).any() else b"".join(lines)
+            buffer = np.frombuffer(text, dtype=np.uint8).reshape(len(lines), width)
+            columns = {}
+            for names, start, field_width, decimals in runs:
+                values = _parse_fields(buffer[:, start : start + len(names) * field_width], len(names), field_width)
+                if isinstance(values, int):
+                    row, field = divmod(values, len(names))
+                    shown = bytes(buffer[row, start + field * field_width : start + (field + 1) * field_width])
+                    raise UnreadableFileError(
+                        f"{data_path}: variable {names[field]} of record {offset + row} is "
+                        f"{shown.decode('latin-1')!r}, not a number. Does the data file belong to this DDI?"
+                    )
+                if decimals:
+                    values /= 10**decimals
+                columns.update(zip(names, values.T))
+            offset += len(lines)
+            yield pd.DataFrame(columns)
+
+
+def _parse_fields(block: np.ndarray, count: int, width: int) -> np.ndarray | int:
+    """Numbers in ``count`` adjacent fields of ``width`` bytes: (rows, count) float64, NaN where blank.
+
+    Returns the flat position (row * count + field) of the first field holding a
+    character other than a digit, a blank or a minus sign instead.
+    """
+    fields = block.reshape(len(block), count, width)
+    value = np.zeros(fields.shape[:2], dtype=np.int64)
+    negative = np.zeros(fields.shape[:2], dtype=bool)
+    blank = np.ones(fields.shape[:2], dtype=bool)
+    bad = np.zeros(fields.shape[:2], dtype=bool)
+    for position in range(width):
+        character = fields[:, :, position]
+        digit = (character >= 48) & (character <= 57)
+        space = character == 32
+        minus = character == 45
+        value = value * 10 + np.where(digit, character, 48).astype(np.int64) - 48
+        negative |= minus
+        blank &= space
+        bad |= ~(digit | space | minus)
+    if bad.any():
+        return int(np.flatnonzero(bad)[0])
+    numbers = np.where(negative, -value, value).astype("float64")
+    numbers[blank] = np.nan
+    return numbers
+
+
 def _chunks(codebook, data_path: Path, subset: list[str], chunksize: int) -> Iterator[pd.DataFrame]:
     from ipumspy import readers
 
-    reader = readers.read_microdata_chunked(codebook, filename=data_path, subset=subset, chunksize=chunksize)
+    if _FAST_FIXED_WIDTH and ".dat" in data_path.suffixes:
+        reader = _fixed_width_chunks(codebook, data_path, subset, chunksize)
+    else:
+        reader = readers.read_microdata_chunked(codebook, filename=data_path, subset=subset, chunksize=chunksize)
     while True:
         try:
             chunk = next(reader)
