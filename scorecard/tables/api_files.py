@@ -300,14 +300,36 @@ def _read_text(path: Path) -> str:
     return raw.decode("utf-8-sig")
 
 
-def _data_frame(data, source: str) -> pd.DataFrame:
+class _Raw:
+    """Cells of a response as one object array (thousands of string columns are slow as a DataFrame)."""
+
+    def __init__(self, header: list[str], values: np.ndarray) -> None:
+        self.columns, self.values = header, values
+        self._position = {name: i for i, name in enumerate(header)}
+        self.index = pd.RangeIndex(values.shape[0])
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return pd.Series(self.values[:, self._position[name]], index=self.index, dtype=object).astype(str)
+
+    def block(self, names: list[str]) -> np.ndarray:
+        """Columns ``names`` as an object array; absent columns are ``"null"``."""
+        out = np.full((len(self), len(names)), "null", dtype=object)
+        have = [(j, self._position[n]) for j, n in enumerate(names) if n in self._position]
+        if have:
+            target, source = zip(*have)
+            out[:, list(target)] = self.values[:, list(source)]
+        return out
+
+
+def _data_frame(data, source: str) -> _Raw:
     """Strings of an API response (JSON array of arrays or CSV); identical duplicate columns dropped."""
     if isinstance(data, pd.DataFrame):
-        frame = data.copy()
-        header = [str(c) for c in frame.columns]
-        frame.columns = header
-        frame = frame.astype(object).where(frame.notna(), "null").astype(str)
-        return _dedupe(frame, header, source)
+        header = [str(c) for c in data.columns]
+        values = data.astype(object).where(data.notna(), "null").to_numpy(dtype=object)
+        return _dedupe(header, values.astype(str).astype(object), source)
     if isinstance(data, list):
         rows = data
     else:
@@ -325,28 +347,27 @@ def _data_frame(data, source: str) -> pd.DataFrame:
     body = [["null" if v is None else str(v) for v in r] for r in rows[1:]]
     if any(len(r) != len(header) for r in body):
         raise UnreadableFileError(f"{source}: rows have a different number of cells than the header ({len(header)}).")
-    frame = pd.DataFrame(body, columns=pd.Index(range(len(header)))) if body else pd.DataFrame(columns=range(len(header)))
-    return _dedupe(frame, header, source)
+    values = np.empty((len(body), len(header)), dtype=object)
+    if body:
+        values[:] = body
+    return _dedupe(header, values, source)
 
 
-def _dedupe(frame: pd.DataFrame, header: list[str], source: str) -> pd.DataFrame:
+def _dedupe(header: list[str], values: np.ndarray, source: str) -> _Raw:
     # 2015-2016 subject-table files repeat every MOE column; keep one copy if the copies agree.
-    frame = frame.set_axis(range(len(header)), axis=1)
     first: dict[str, int] = {}
-    drop = []
+    keep = []
     for position, name in enumerate(header):
         if name in first:
-            if not frame[position].equals(frame[first[name]]):
+            if not np.array_equal(values[:, position], values[:, first[name]]):
                 raise TableError(f"{source}: column {name} appears twice with different values; which one is right?")
-            drop.append(position)
         else:
             first[name] = position
-    frame = frame.drop(columns=drop)
-    frame.columns = [header[p] for p in frame.columns]
-    return frame
+            keep.append(position)
+    return _Raw([header[p] for p in keep], values[:, keep])
 
 
-def _geoids(frame: pd.DataFrame, source: str) -> tuple[pd.Series, tuple[str, ...]]:
+def _geoids(frame: _Raw, source: str) -> tuple[pd.Series, tuple[str, ...]]:
     present = [c for c in frame.columns if c in _GEO_COLUMNS]
     level = next((lvl for lvl in GEOGRAPHY_LEVELS if set(lvl) == set(present)), None)
     if level is None and present:
@@ -363,7 +384,9 @@ def _geoids(frame: pd.DataFrame, source: str) -> tuple[pd.Series, tuple[str, ...
             "No geography column (state, place, county, ...) or GEO_ID: save the API response with its "
             "geography columns (the 'for=' part of the call adds them).",
         )
-    geoid = frame[list(level)].astype(str).agg("".join, axis=1) if len(level) > 1 else frame[level[0]].astype(str)
+    geoid = frame[level[0]]
+    for column in level[1:]:
+        geoid = geoid + frame[column]
     if level == ("us",):
         geoid = pd.Series("1", index=frame.index) if len(frame) else geoid
     return geoid.rename("place"), level
@@ -461,7 +484,7 @@ def read_acs_table(
     return AcsTable(table=found, year=int(year), survey=survey, geography=level, cells=cells, source=source)
 
 
-def _cells(frame: pd.DataFrame, parts: pd.DataFrame, geoid: pd.Series, source: str) -> pd.DataFrame:
+def _cells(frame: _Raw, parts: pd.DataFrame, geoid: pd.Series, source: str) -> pd.DataFrame:
     """Long cells (place x stem): a reshape of the E/M/EA/MA column blocks, no per-cell loop."""
     stems = pd.unique(parts["stem"])
     have = set(parts.index)
@@ -472,9 +495,7 @@ def _cells(frame: pd.DataFrame, parts: pd.DataFrame, geoid: pd.Series, source: s
     n_places, n_stems = len(frame), len(stems)
 
     def block(kind: str) -> pd.Series:
-        columns = [f"{s}{kind}" for s in stems]
-        values = frame.reindex(columns=columns).to_numpy(dtype=object)  # absent column -> NaN -> "null"
-        return pd.Series(values.ravel(), dtype=object)
+        return pd.Series(frame.block([f"{s}{kind}" for s in stems]).ravel(), dtype=object)
 
     estimate, estimate_reason = _with_annotation(block("E"), block("EA"), moe=False)
     moe, moe_reason = _with_annotation(block("M"), block("MA"), moe=True)
@@ -512,8 +533,12 @@ def _sibling_legend(path: Path, source: str) -> Path:
     if "_DATA" in name:
         stem = name.split("_DATA")[0]
         candidates += [path.with_name(f"{stem}_LEGEND{ext}") for ext in (".csv.gz", ".csv", ".json")]
+    group = re.match(r"(.*GROUP_[A-Za-z0-9]+)", name)
+    if group:  # fetch_acs_table: one legend per table and year, beside every geography's data
+        candidates += [path.with_name(f"{group.group(1)}_LEGEND{ext}") for ext in (".json", ".csv.gz", ".csv")]
     base = re.sub(r"(\.csv|\.json)(\.gz)?$", "", name)
     candidates += [path.with_name(f"{base}.labels.json")]
+    candidates = list(dict.fromkeys(candidates))
     for candidate in candidates:
         if candidate.exists():
             return candidate
