@@ -276,3 +276,31 @@ def test_synthetic_linearized_matches_r(rscript, tmp_path, seed):
     assert est.attrs["variance_method"] == "linearization"
     compare(f"synthetic_linearized[{seed}]", est, expected, year=2019, group_dim="sex",
             statistics={i.key: i.statistic for i in inds})
+
+
+def test_median_when_smallest_value_holds_half_the_weight(rscript, tmp_path):
+    """Hand-computed edge case where survey 4.1's ``qrule_math`` itself is off by one value.
+
+    Values 1, 2, 3 with weights 10, 1, 1: F(1) = 10/12 ≥ 0.5, so the median
+    (smallest x with F(x) ≥ 0.5) is 1. ``survey:::qrule_math`` returns 2
+    (``survey:::last()`` falls back to position 1 when no cumulative weight is
+    ≤ p·total, and the rule then takes the next value). The synthetic tests use
+    ``qrule_math_checked`` (tests/r/common.R), which differs only there.
+    """
+    frame = pd.DataFrame({"survey_year": 2020, "state": "01", "puma": "00100", "puma_vintage": 2010,
+                          "household_id": ["a", "b", "c"], "person_id": 1, "age": [1, 2, 3],
+                          "person_weight": [10.0, 1.0, 1.0]})
+    median_age = Indicator(key="median_age", label="Median age", domain="test", universe=ALWAYS,
+                           measure=col("age"), statistic="median", higher_is_better=None)
+    est = scorecard.estimate(Microdata.from_frame(frame), median_age)
+    assert float(est["estimate"].squeeze()) == 1.0
+    script = tmp_path / "edge.R"
+    script.write_text(
+        f'source("{R_DIR / "common.R"}")\n'
+        "cat(survey:::qrule_math(c(1, 2, 3), c(10, 1, 1), 0.5), qrule_math_checked(c(1, 2, 3), c(10, 1, 1), 0.5))\n"
+    )
+    completed = subprocess.run([rscript, "--vanilla", str(script)], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    stock, checked = map(float, completed.stdout.split()[-2:])
+    assert checked == 1.0
+    assert stock in (1.0, 2.0)  # 2.0 in survey 4.1.1; 1.0 if survey corrects the rule

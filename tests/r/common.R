@@ -41,9 +41,13 @@ qrule_math_checked <- function(x, w, p) {
 # Median (p = 0.5) by groups with replicate SEs: the quantile is computed with the full-sample
 # weight and with each replicate weight (interval.type = "quantile"), under qrule = "math"
 # (inverse of the weighted empirical CDF, no interpolation) or the corrected rule above.
+# svyquantile reports SE = CI half-width / t-quantile with df = degf(design); a one-record
+# domain has df = 0, qt() is NaN and so is the SE, although every replicate median equals
+# the one value (SDR variance 0). df = Inf uses the normal quantile and returns the SE
+# sqrt(svrVar(replicates)) itself.
 by_median <- function(formula, by, design, qrule = "math") {
   svyby(formula, by, design, svyquantile, quantiles = 0.5, qrule = qrule,
-        interval.type = "quantile", ci = TRUE, keep.var = TRUE)
+        interval.type = "quantile", ci = TRUE, keep.var = TRUE, df = Inf)
 }
 
 write_result <- function(pieces, path) {
