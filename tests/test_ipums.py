@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import pickle
 import sys
-import types
 import warnings
 from pathlib import Path
 
@@ -44,6 +43,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::ipumspy.readers.CitationWarning
 def _read(path, records, **kwargs):
     fmt = kwargs.pop("fmt", "dat")
     compress = kwargs.pop("compress", True)
+    kwargs.setdefault("cache", False)
     ddi, data = write_extract(path, records, fmt=fmt, compress=compress)
     return read_ipums(ddi, **kwargs)
 
@@ -137,7 +137,7 @@ def test_acs_report_and_attrs(acs):
     notes = report.entries[report.entries["outcome"] == "note"].set_index("reason")["count"]
     assert notes[notes.index.str.startswith("CITIZEN 5")].tolist() == [1]
     assert notes[notes.index.str.startswith("SPEAKENG 7")].tolist() == [1]
-    assert acs.attrs["dollars_year"] is None and acs.attrs["samples"] == {201901: "2019 ACS"}
+    assert acs.attrs["dollars_year"] is None and acs.attrs["samples"] == {"201901": "2019 ACS"}
     assert acs.attrs["source"] == "usa_00001.dat.gz" and "IPUMS USA" in acs.attrs["citation"]
 
 
@@ -344,32 +344,61 @@ def test_csv_not_matching_ddi(tmp_path):
         read_ipums(ddi)
 
 
-def test_explicit_data_path_and_cache_dir(tmp_path):
+def test_explicit_data_path(tmp_path):
     ddi, data = write_extract(tmp_path / "a", acs_records())
     moved = tmp_path / "elsewhere.dat.gz"
     data.rename(moved)
-    with pytest.warns(UserWarning, match="caching is not implemented"):
-        micro = read_ipums(ddi, data_path=moved, cache_dir=tmp_path / "cache")
+    micro = read_ipums(ddi, data_path=moved, cache=False)
     assert len(micro) == 9 and micro.attrs["source"] == "elsewhere.dat.gz"
+
+
+def test_parquet_cache_hit_and_invalidation(tmp_path, acs):
+    ddi, data = write_extract(tmp_path / "x", acs_records())
+    first = read_ipums(ddi, cache_dir=tmp_path / "cache")
+    again = read_ipums(ddi, cache_dir=tmp_path / "cache")
+    assert (first.attrs["cache"], again.attrs["cache"]) == ("miss", "hit")
+    pd.testing.assert_frame_equal(again.frame, acs.frame)
+    np.testing.assert_array_equal(again.person_replicates, acs.person_replicates)
+    assert again.report.read == 9 and again.report.kept == 9
+    records = acs_records()
+    records.loc[0, "AGE"] = 41
+    write_extract(tmp_path / "x", records)  # same names, new content
+    changed = read_ipums(ddi, cache_dir=tmp_path / "cache")
+    assert changed.attrs["cache"] == "miss" and changed.frame.at[0, "age"] == 41
+    assert read_ipums(ddi, cache=False).attrs["cache"] == "off"
 
 
 # ---------------------------------------------------------------------------- constant dollars
 def test_dollars_year_uses_income_year(tmp_path, monkeypatch):
+    import scorecard.sources.ipums as ipums
+
     calls = []
 
     def to_constant_dollars(values, from_year, to_year):
-        calls.append((from_year, to_year))
+        calls.append((sorted(set(np.atleast_1d(from_year).tolist())), to_year))
         return np.asarray(values) * 2.0
 
-    fake = types.ModuleType("scorecard.sources.dollars")
-    fake.to_constant_dollars = to_constant_dollars
-    monkeypatch.setitem(sys.modules, "scorecard.sources.dollars", fake)
+    monkeypatch.setattr(ipums._dollars, "to_constant_dollars", to_constant_dollars)
     micro = _read(tmp_path, census2000_records(), dollars_year=2022)
-    assert set(calls) == {(1999, 2022)}  # 2000 Census income refers to 1999
+    assert calls and all(c == ([1999], 2022) for c in calls)  # 2000 Census income refers to 1999
     assert micro.frame.at[0, "person_income"] == 80000 and micro.frame.at[0, "household_income"] == 144000
     assert micro.attrs["dollars_year"] == 2022 and micro.dollars_year == 2022
     acs = _read(tmp_path / "acs", acs_records(), dollars_year=2022)
-    assert acs.frame.at[0, "earnings"] == 120000 and (2019, 2022) in calls
+    assert acs.frame.at[0, "earnings"] == 120000 and ([2019], 2022) in calls
+
+
+def test_dollars_year_with_cpi_u_rs(tmp_path, acs):
+    from scorecard.sources.dollars import load_cpi_u_rs
+
+    table = load_cpi_u_rs().dropna()
+    if not {2016, 2019} <= set(table.index):
+        pytest.skip("CPI-U-RS for 2016 and 2019 not in the table")
+    micro = _read(tmp_path, acs_records(), dollars_year=2016)
+    factor = table[2016] / table[2019]
+    assert micro.frame.at[0, "household_income"] == pytest.approx(85000 * factor)
+    assert micro.frame.at[3, "person_income"] == pytest.approx(-1500 * factor)
+    assert np.isnan(micro.frame.at[2, "person_income"])
+    pd.testing.assert_series_equal(micro.frame["age"], acs.frame["age"])
 
 
 def test_dollars_year_type_checked(tmp_path):

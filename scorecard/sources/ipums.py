@@ -29,7 +29,7 @@ Examples
 >>> ddi, _ = write_extract(folder, acs_records())
 >>> with warnings.catch_warnings():
 ...     warnings.simplefilter("ignore")
-...     micro = read_ipums(ddi)
+...     micro = read_ipums(ddi, cache=False)
 >>> len(micro), micro.variance_method, micro.person_replicates.shape
 (9, 'sdr', (9, 80))
 >>> print(*micro.frame.loc[0, ["household_id", "state", "puma", "puma_vintage", "citizenship", "english"]])
@@ -39,7 +39,7 @@ Examples
 from __future__ import annotations
 
 import gzip
-import importlib
+import hashlib
 import itertools
 import re
 import warnings
@@ -63,6 +63,8 @@ from scorecard.errors import (
     UnreadableFileError,
 )
 from scorecard.microdata import Microdata, RecordReport, check_weights, find_replicate_columns
+from scorecard.sources import cache as _cache
+from scorecard.sources import dollars as _dollars
 
 __all__ = ["read_ipums", "REQUIRED_VARIABLES", "OPTIONAL_VARIABLES", "code_table"]
 
@@ -533,23 +535,19 @@ def _income_years(frame: pd.DataFrame, labels: Mapping[int, str], samples: np.nd
 
 
 def _to_constant_dollars(frame: pd.DataFrame, income_years: np.ndarray, dollars_year: int) -> pd.DataFrame:
-    try:
-        dollars = importlib.import_module("scorecard.sources.dollars")
-    except ModuleNotFoundError as error:
-        raise ImportError(
-            "read_ipums(dollars_year=...) needs scorecard.sources.dollars.to_constant_dollars, which is not "
-            "available in this installation; read with dollars_year=None (nominal dollars) instead."
-        ) from error
     frame = frame.copy()
     for column in _INCOME:
-        if column not in frame:
-            continue
-        values = frame[column].to_numpy(dtype="float64", na_value=np.nan).copy()
-        for year in pd.unique(income_years):
-            rows = income_years == year
-            values[rows] = np.asarray(dollars.to_constant_dollars(values[rows], int(year), int(dollars_year)))
-        frame[column] = values
+        if column in frame:
+            values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+            frame[column] = _dollars.to_constant_dollars(values, income_years, dollars_year)
     return frame
+
+
+def _code_tables_digest() -> str:
+    """Digest of the IPUMS code tables, so editing one invalidates cached reads."""
+    folder = files("scorecard.sources") / "codes"
+    parts = sorted((entry.name, entry.read_bytes()) for entry in folder.iterdir() if entry.name.startswith("ipums_"))
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
 def read_ipums(
@@ -557,7 +555,8 @@ def read_ipums(
     *,
     data_path: str | Path | None = None,
     dollars_year: int | None = None,
-    cache_dir: str | Path | None = None,
+    cache: bool = True,
+    cache_dir: str | Path | bool | None = None,
     chunksize: int = 100_000,
 ) -> Microdata:
     """Read an IPUMS USA extract into harmonized :class:`~scorecard.microdata.Microdata`.
@@ -573,12 +572,18 @@ def read_ipums(
         without ``.gz``).
     dollars_year : int, optional
         Express income in constant dollars of this year (CPI-U-RS, via
-        :mod:`scorecard.sources.dollars`). Census income refers to the
-        previous calendar year, ACS income to the survey year. By default
-        income stays in nominal dollars and ``attrs["dollars_year"]`` is None.
-    cache_dir : str or Path, optional
-        Accepted for the common reader signature; caching of IPUMS reads is not
-        implemented yet, so a warning is issued and the extract is read.
+        :func:`scorecard.sources.dollars.to_constant_dollars`). Census income
+        refers to the previous calendar year, ACS income to the survey year
+        (the last year for multi-year samples, which IPUMS already states in
+        that year's dollars). By default income stays in nominal dollars and
+        ``attrs["dollars_year"]`` is None.
+    cache : bool, default=True
+        Load from / save to the Parquet cache (:mod:`scorecard.sources.cache`),
+        keyed by the content of the DDI and data file, the options and the
+        code tables.
+    cache_dir : path, optional
+        Cache folder; default ``$SCORECARD_CACHE_DIR`` or the platform cache
+        directory. ``False`` also disables the cache.
     chunksize : int, default=100_000
         Records read and harmonized at a time.
 
@@ -597,6 +602,17 @@ def read_ipums(
         A variable holds a code the code tables do not know, or one that
         cannot be harmonized (names the file, variable, codes and rows).
     InvalidWeightError, ReplicateCountError, DuplicateRecordError, UnreadableFileError
+        Each names the file, variable and value, and what to do.
+    scorecard.sources.dollars.DollarsYearError
+        ``dollars_year`` or an income year has no verified CPI-U-RS value.
+
+    Warns
+    -----
+    UserWarning
+        When the extract has neither replicate weights nor STRATA and CLUSTER.
+    ipumspy.readers.CitationWarning
+        ipumspy's reminder of the IPUMS citation conditions, each time the
+        DDI is parsed; ``attrs["citation"]`` holds the citation to use.
 
     Examples
     --------
@@ -606,7 +622,7 @@ def read_ipums(
     >>> ddi, data = write_extract(tempfile.mkdtemp(), census2000_records(), fmt="csv")
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     micro = read_ipums(ddi, data_path=data)
+    ...     micro = read_ipums(ddi, data_path=data, cache=False)
     >>> micro.variance_method, micro.frame["puma_vintage"].unique().tolist()
     ('linearization', [2000])
     >>> micro.report.read == micro.report.kept + sum(micro.report.dropped.values())
@@ -621,14 +637,35 @@ def read_ipums(
         raise ValueError(f"The 'chunksize' parameter of read_ipums must be a positive int. Got {chunksize!r} instead.")
     codebook = _read_codebook(ddi_path)
     data_path = _resolve_data_path(ddi_path, codebook, data_path)
-    source = data_path.name
-    if cache_dir is not None:
+
+    def build() -> Microdata:
+        return _read_uncached(ddi_path, codebook, data_path, dollars_year, chunksize)
+
+    if not cache or cache_dir is False:
+        micro = _cache.cached(None, build, enabled=False)
+    else:
+        key = [
+            "read_ipums",
+            [ddi_path.name, _cache.file_digest(ddi_path)],
+            [data_path.name, _cache.file_digest(data_path)],
+            dollars_year,
+            _code_tables_digest(),
+            None if dollars_year is None else _dollars.load_cpi_u_rs().to_json(),
+        ]
+        micro = _cache.cached(key, build, cache_dir=cache_dir)
+    if micro.variance_method == "none":
         warnings.warn(
-            f"read_ipums: caching is not implemented for IPUMS extracts yet; cache_dir={str(cache_dir)!r} is ignored "
-            "and the extract is read from its data file.",
+            f"{data_path.name}: the extract has neither replicate weights (REPWTP1-80 / REPWT1-80) nor STRATA and "
+            "CLUSTER, so no standard errors can be computed. Add REPWTP and REPWT (ACS samples) or STRATA and "
+            "CLUSTER to the extract.",
             UserWarning,
             stacklevel=2,
         )
+    return micro
+
+
+def _read_uncached(ddi_path: Path, codebook, data_path: Path, dollars_year: int | None, chunksize: int) -> Microdata:
+    source = data_path.name
     plan = _plan(codebook, source)
     recoder = _Recoder(source)
     pieces: list[_Chunk] = []
@@ -666,15 +703,6 @@ def read_ipums(
         frame = _to_constant_dollars(frame, _income_years(frame, plan.sample_labels, samples), int(dollars_year))
     frame = schema.coerce(frame, source=source)
 
-    if replicates["person_replicates"] is None and replicates["household_replicates"] is None and not {
-        "STRATA", "CLUSTER"} <= plan.has:  # fmt: skip
-        warnings.warn(
-            f"{source}: the extract has neither replicate weights (REPWTP1-80 / REPWT1-80) nor STRATA and CLUSTER, "
-            "so no standard errors can be computed. Add REPWTP and REPWT (ACS samples) or STRATA and CLUSTER to the "
-            "extract.",
-            UserWarning,
-            stacklevel=2,
-        )
     report = RecordReport.single(source, read=offset, dropped=dict(recoder.drops), notes=dict(recoder.notes))
     present_samples = sorted(int(s) for s in pd.unique(samples))
     attrs = {
@@ -682,7 +710,7 @@ def read_ipums(
         "sources": [str(data_path)],
         "survey": "IPUMS USA",
         "ddi": str(ddi_path),
-        "samples": {s: plan.sample_labels.get(s, str(s)) for s in present_samples},
+        "samples": {str(s): plan.sample_labels.get(s, str(s)) for s in present_samples},
         "dollars_year": None if dollars_year is None else int(dollars_year),
         "dollars": "nominal (income year of each sample)" if dollars_year is None else f"constant {dollars_year}",
         "citation": codebook.ipums_citation,
