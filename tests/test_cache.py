@@ -28,11 +28,11 @@ def test_cached_builds_once_then_hits(tmp_path):
         calls.append(1)
         return small_microdata()
 
-    first = cached_result = cache.cached({"reader": "x", "digest": "1"}, build, cache_dir=tmp_path)
+    first = cache.cached({"reader": "x", "digest": "1"}, build, cache_dir=tmp_path)
     second = cache.cached({"reader": "x", "digest": "1"}, build, cache_dir=tmp_path)
     assert len(calls) == 1
     assert (first.attrs["cache"], second.attrs["cache"]) == ("miss", "hit")
-    pd.testing.assert_frame_equal(second.frame, cached_result.frame)
+    pd.testing.assert_frame_equal(second.frame, first.frame)
     assert second.frame["english"].dtype == first.frame["english"].dtype  # categorical kept
     assert str(second.frame["state"].dtype) == str(first.frame["state"].dtype)
     np.testing.assert_array_equal(second.person_replicates, first.person_replicates)

@@ -733,7 +733,7 @@ def _numbers(frame: pd.DataFrame, canonical: str, source: str, cols: dict[str, s
     return pd.Series(numbers, dtype="Float64")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _code_table(file: str) -> dict[str, str | None]:
     with resources.as_file(resources.files("scorecard.sources").joinpath("codes", file)) as path:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
