@@ -221,8 +221,20 @@ def test_census_pums_verification_wa_2015_all_12_lines(shared_data):
     ]
     est = sc.estimate(micro, lines).squeeze()
     assert len(official) == 12
-    for i, row in official.reset_index(drop=True).iterrows():
+    for _i, row in official.reset_index(drop=True).iterrows():
         key = f"line{list(VERIFICATION_LINES).index(row['characteristic'])}"
         assert float(est["estimate"].sel(indicator=key)) == row["pums_est_15"], row["characteristic"]
         assert round(float(est["se"].sel(indicator=key))) == row["pums_se_15"], row["characteristic"]
         assert round(float(est["moe90"].sel(indicator=key))) == pytest.approx(row["pums_moe_15"], abs=1), row["characteristic"]
+
+
+def test_many_indicators_at_once_equal_one_at_a_time(micro, scheme):
+    keys = ["homeownership", "naturalized", "median_household_income", "in_owner_household", "population",
+            "english_very_well", "limited_english", MEAN_AGE, RATIO, "median_personal_earnings"]
+    together = sc.estimate(micro, keys, places=split_places(), cohorts=scheme)
+    for key in keys:
+        alone = sc.estimate(micro, [key], places=split_places(), cohorts=scheme)
+        name = key if isinstance(key, str) else key.key
+        for variable in ["estimate", "se", "n_unweighted"]:
+            np.testing.assert_allclose(together[variable].sel(indicator=name).values,
+                                       alone[variable].sel(indicator=name).values, rtol=1e-12, atol=1e-12, equal_nan=True)

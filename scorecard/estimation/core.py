@@ -42,6 +42,11 @@ __all__ = ["estimate", "partial_estimate", "combine", "finalize", "Partial", "Es
 _ADDITIVE = ("proportion", "total", "mean", "ratio")
 
 
+def _additive(indicators: Sequence[Indicator]) -> list[Indicator]:
+    """Indicators with additive sums, grouped by weight kind (their rows in ``Partial.sums``)."""
+    return sorted((i for i in indicators if i.statistic in _ADDITIVE), key=lambda i: i.weight)
+
+
 @dataclass(frozen=True, eq=False)
 class EstimateSpec:
     """What to estimate: indicators and groupings (everything but the data)."""
@@ -113,7 +118,7 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
     _check_columns(micro, spec.indicators, layout.columns)
     entries = layout.entries(frame)
     n_cells = layout.size
-    additive = [i for i in spec.indicators if i.statistic in _ADDITIVE]
+    additive = _additive(spec.indicators)
     replicate_count = {
         kind: (0 if getattr(micro, f"{kind}_replicates") is None else schema.N_REPLICATES)
         for kind in ("person", "household")
@@ -128,6 +133,7 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
     for kind in sorted({i.weight for i in spec.indicators}):
         full, replicates = _weights(micro, kind)
         of_kind = [i for i in spec.indicators if i.weight == kind]
+        of_kind = [i for i in additive if i.weight == kind] + [i for i in of_kind if i.statistic not in _ADDITIVE]
         for ind in of_kind:
             evaluations[ind.key] = ind.evaluate(frame, source=str(micro.attrs.get("source", "microdata")))
         columns, slots = [], []
@@ -138,10 +144,9 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
                 denominator = ev.denominator if ind.statistic == "ratio" else ev.universe.astype("float64")
                 columns += [numerator, denominator]
                 slots.append(additive.index(ind))
-        if columns:
-            kind_sums = grouped_sums(entries, np.column_stack(columns), full, replicates, n_cells)
-            for j, slot in enumerate(slots):
-                sums[2 * slot : 2 * slot + 2, :, : kind_sums.shape[2]] = kind_sums[2 * j : 2 * j + 2]
+        if columns:  # slots of one weight kind are contiguous (see _additive), so this is a view
+            view = sums[2 * slots[0] : 2 * slots[-1] + 2]
+            grouped_sums(entries, np.column_stack(columns), full, replicates, n_cells, out=view)
         for ind in of_kind:
             k = spec.indicators.index(ind)
             ev = evaluations[ind.key]
@@ -190,7 +195,7 @@ def _linearized_se(micro, spec, entries, evaluations, partial) -> np.ndarray:
     stratum_of_cluster, strata = pd.factorize(clusters.get_level_values(0))
     clusters_per_stratum = np.bincount(stratum_of_cluster, minlength=len(strata))
     out = np.full((len(spec.indicators), partial.layout.size), np.nan)
-    additive = [i for i in spec.indicators if i.statistic in _ADDITIVE]
+    additive = _additive(spec.indicators)
     for slot, ind in enumerate(additive):  # loop over indicators (a handful), not rows or groups
         k = spec.indicators.index(ind)
         ev = evaluations[ind.key]
@@ -212,6 +217,15 @@ def _linearized_se(micro, spec, entries, evaluations, partial) -> np.ndarray:
         )
         out[k] = np.sqrt(variance)
     return out
+
+
+def _widen(values: np.ndarray, local_shape: tuple, shape: tuple, year_position: np.ndarray) -> np.ndarray:
+    """Place arrays laid out over a piece's years into the layout over all years (axis 2 = year)."""
+    extra = values.shape[2:]
+    local = values.reshape(values.shape[:1] + local_shape + extra)
+    wide = np.zeros(values.shape[:1] + shape + extra)
+    wide[:, :, year_position] = local
+    return wide.reshape(values.shape[:1] + (int(np.prod(shape)),) + extra)
 
 
 def combine(partials: Sequence[Partial]) -> Partial:
@@ -237,16 +251,9 @@ def combine(partials: Sequence[Partial]) -> Partial:
     median_parts: dict[str, list] = {}
     for p in partials:
         position = np.searchsorted(years, p.layout.years)
-
-        def widen(values, extra_axes):
-            local = values.reshape(values.shape[:1] + p.layout.shape + extra_axes)
-            wide = np.zeros(values.shape[:1] + shape + extra_axes)
-            wide[:, :, position] = local
-            return wide.reshape(values.shape[:1] + (layout.size,) + extra_axes)
-
-        sums[..., : p.n_columns] += widen(p.sums, (p.n_columns,))
-        n_unweighted += widen(p.n_unweighted, ())
-        universe_weighted += widen(p.universe_weighted, ())
+        sums[..., : p.n_columns] += _widen(p.sums, p.layout.shape, shape, position)
+        n_unweighted += _widen(p.n_unweighted, p.layout.shape, shape, position)
+        universe_weighted += _widen(p.universe_weighted, p.layout.shape, shape, position)
         for key, (cells, values, weights) in p.median_inputs.items():
             index = list(np.unravel_index(cells, p.layout.shape))
             index[1] = position[index[1]]
@@ -274,7 +281,7 @@ def _replicate_estimates(partial: Partial) -> tuple[np.ndarray, np.ndarray]:
     """(estimates (K, cells, 1+R), reason codes (K, cells)) for every indicator."""
     spec = partial.spec
     theta = np.full((len(spec.indicators), partial.layout.size, partial.n_columns), np.nan)
-    additive = [i for i in spec.indicators if i.statistic in _ADDITIVE]
+    additive = _additive(spec.indicators)
     with np.errstate(divide="ignore", invalid="ignore"):
         for slot, ind in enumerate(additive):
             k = spec.indicators.index(ind)

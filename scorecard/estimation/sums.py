@@ -52,6 +52,10 @@ def segment_weight_sums(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Σ scale · [full_weight | replicates][row] over entries with equal ``keys``.
 
+    A sparse (cells × records) matrix times the weight matrix, taken in blocks
+    of records so only ``block`` rows of the float32 replicate matrix are
+    upcast to float64 at a time.
+
     Parameters
     ----------
     keys : int array (E,)
@@ -63,7 +67,7 @@ def segment_weight_sums(
     full_weight : float64 array (N,)
     replicates : float32 array (N, R) or None
     block : int
-        Entries gathered at a time.
+        Records per block.
 
     Returns
     -------
@@ -73,26 +77,41 @@ def segment_weight_sums(
     n_columns = 1 + (0 if replicates is None else replicates.shape[1])
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros((0, n_columns))
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    unique_keys = sorted_keys[starts]
-    sums = np.empty((len(starts), n_columns))
-    # Blocks end on cell boundaries, so each cell is summed inside one block.
-    bounds = np.r_[starts, len(keys)]
-    cut_cells = np.unique(np.searchsorted(bounds, np.arange(0, len(keys), block), side="right") - 1)
-    cut_cells = np.r_[cut_cells, len(starts)]
-    for first_cell, end_cell in zip(cut_cells[:-1], cut_cells[1:]):
-        lo, hi = bounds[first_cell], bounds[end_cell]
+    unique_keys, cell = np.unique(keys, return_inverse=True)
+    cell = cell.ravel()
+    sums = np.zeros((len(unique_keys), n_columns))
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    first_row, last_row = int(sorted_rows[0]), int(sorted_rows[-1]) + 1
+    for lo_row in range(first_row, last_row, block):  # blocks of records, for bounded memory
+        hi_row = min(lo_row + block, last_row)
+        lo, hi = np.searchsorted(sorted_rows, [lo_row, hi_row])
+        if lo == hi:
+            continue
         take = order[lo:hi]
-        record = rows[take]
-        gathered = np.empty((hi - lo, n_columns))
-        gathered[:, 0] = full_weight[record]
+        local_cells, local_index = np.unique(cell[take], return_inverse=True)
+        matrix = sp.csr_matrix(
+            (scale[take], (local_index.ravel(), rows[take] - lo_row)), shape=(len(local_cells), hi_row - lo_row)
+        )
+        weights = np.empty((hi_row - lo_row, n_columns))
+        weights[:, 0] = full_weight[lo_row:hi_row]
         if replicates is not None:
-            gathered[:, 1:] = replicates[record]
-        gathered *= scale[take, None]
-        sums[first_cell:end_cell] = np.add.reduceat(gathered, bounds[first_cell:end_cell] - lo, axis=0)
+            weights[:, 1:] = replicates[lo_row:hi_row]
+        sums[local_cells] += matrix @ weights
     return unique_keys, sums
+
+
+def _distinct_columns(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of each column's distinct twin, first column of each distinct group); loops over columns only."""
+    seen: dict[bytes, int] = {}
+    first_of, representative = [], []
+    for j in range(binary.shape[1]):
+        packed = np.packbits(binary[:, j]).tobytes()
+        if packed not in seen:
+            seen[packed] = len(representative)
+            representative.append(j)
+        first_of.append(seen[packed])
+    return np.array(first_of), np.array(representative)
 
 
 def _signatures(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,8 +121,12 @@ def _signatures(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for start in range(0, n_bits, 63):  # 63 bits per uint64 word; loop over words, not records
         chunk = binary[:, start : start + 63].astype(np.uint64)
         words.append((chunk << np.arange(chunk.shape[1], dtype=np.uint64)).sum(axis=1, dtype=np.uint64))
-    stacked = np.column_stack(words) if len(words) > 1 else words[0][:, None]
-    patterns, sig_id = np.unique(stacked, axis=0, return_inverse=True)
+    if len(words) == 1:
+        patterns, sig_id = np.unique(words[0], return_inverse=True)
+        stacked, patterns = words[0][:, None], patterns[:, None]
+    else:
+        stacked = np.column_stack(words)
+        patterns, sig_id = np.unique(stacked, axis=0, return_inverse=True)
     bits = np.concatenate(
         [
             ((patterns[:, w, None] >> np.arange(min(63, n_bits - 63 * w), dtype=np.uint64)) & np.uint64(1)).astype(bool)
@@ -121,24 +144,34 @@ def grouped_sums(
     replicates: np.ndarray | None,
     n_groups: int,
     *,
+    out: np.ndarray | None = None,
     block: int = BLOCK,
 ) -> np.ndarray:
     """``S[m, g, r]`` for every measure column of ``measures`` (N, M).
 
+    Parameters
+    ----------
+    out : float64 array (M, n_groups, >= 1 + R), optional
+        Buffer the sums are added into (columns past 1 + R are left alone).
+
     Returns
     -------
-    float64 array (M, n_groups, 1 + R)
+    float64 array (M, n_groups, 1 + R) (``out`` when given)
     """
     n_measures = measures.shape[1]
     n_columns = 1 + (0 if replicates is None else replicates.shape[1])
-    out = np.zeros((n_measures * n_groups, n_columns))
+    if out is None:
+        out = np.zeros((n_measures, n_groups, n_columns))
+    target = out[:, :, :n_columns]
     if len(entries) == 0 or n_measures == 0:
-        return out.reshape(n_measures, n_groups, n_columns)
+        return out
     is_binary = np.all((measures == 0) | (measures == 1), axis=0)
     binary_columns, other_columns = np.flatnonzero(is_binary), np.flatnonzero(~is_binary)
 
     if len(binary_columns):
-        sig_id, bits = _signatures(measures[:, binary_columns] == 1)
+        # Identical 0/1 columns (indicators sharing a universe) need one bit, not several.
+        first_of, representative = _distinct_columns(measures[:, binary_columns] == 1)
+        sig_id, bits = _signatures(measures[:, binary_columns[representative]] == 1)
         empty_signature = ~bits.any(axis=1)
         n_sig = len(bits)
         keep = (entries.factor != 0) & ~empty_signature[sig_id[entries.row]]
@@ -147,12 +180,23 @@ def grouped_sums(
             keys, entries.row[keep], entries.factor[keep], full_weight, replicates, block=block
         )
         cell_group, cell_sig = np.divmod(cell_keys, n_sig)
-        cell, bit = np.nonzero(bits[cell_sig])
+        cell_bits = bits[cell_sig]  # (cells, distinct bits)
+        # For a bit set in most cells, sum the cells *without* it and subtract from the group total.
+        complement = cell_bits.mean(axis=0) > 0.5
+        cell, bit = np.nonzero(cell_bits ^ complement[None, :])
+        n_bits = cell_bits.shape[1]
         spread = sp.csr_matrix(
-            (np.ones(len(cell)), (binary_columns[bit] * n_groups + cell_group[cell], cell)),
-            shape=(n_measures * n_groups, len(cell_keys)),
+            (np.where(complement[bit], -1.0, 1.0), (bit * n_groups + cell_group[cell], cell)),
+            shape=(n_bits * n_groups, len(cell_keys)),
         )
-        out += spread @ cell_sums
+        per_bit = (spread @ cell_sums).reshape(n_bits, n_groups, n_columns)
+        if complement.any():
+            starts = np.flatnonzero(np.r_[True, cell_group[1:] != cell_group[:-1]])
+            group_total = np.add.reduceat(cell_sums, starts, axis=0)
+            for b in np.flatnonzero(complement):  # loop over distinct measures, not rows or groups
+                per_bit[b, cell_group[starts]] += group_total
+        for column, b in zip(binary_columns, first_of):
+            target[column] += per_bit[b]
 
     if len(other_columns):
         values = measures[:, other_columns]
@@ -163,5 +207,6 @@ def grouped_sums(
         cell_keys, cell_sums = segment_weight_sums(
             keys, entries.row[entry_index], scale, full_weight, replicates, block=block
         )
-        out[cell_keys] += cell_sums
-    return out.reshape(n_measures, n_groups, n_columns)
+        column, group = np.divmod(cell_keys, n_groups)
+        target[column, group] += cell_sums
+    return out
