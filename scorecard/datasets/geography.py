@@ -324,7 +324,7 @@ def write_crosswalk(cities: tuple[City, ...], vintage: int, path: str | Path) ->
     for row, total in zip(members.itertuples(index=False), place_total.loc[members.index]):
         stab = STATES[row.state][0]
         place = row.place_id[2:]
-        name = names.get(row.place_id, "")
+        name = names.get(row.place_id, "[not in a place]" if vintage == 2020 else " ")
         puma_name = f"Synthetic PUMA {row.puma}, {stab}"
         afact, afact2 = _factor(row.factor), _factor(row.pop_in / total)
         ordered = (afact2, afact) if vintage == 2020 else (afact, afact2)
