@@ -407,7 +407,7 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
     n = len(p)
 
     serial = _text(p["SERIALNO"])
-    key = serial.str.replace(r"^0+(?=\d)", "", regex=True)
+    key = _strip_leading_zeros(serial)
     year, sample_years = _survey_year(key, person, options.survey_year)
     survey = options.survey or _detect_survey(sample_years, p_cols, p)
     if survey == "acs1" and year == 2020:
@@ -553,7 +553,7 @@ def _read_housing(housing: _Member, options: _Options) -> _Housing:
     _check_replicate_count(housing.name, reps)
     table = _read_table(housing, cols, reps, floats={"WGTP"})
     h = table.frame
-    key = _text(h["SERIALNO"]).str.replace(r"^0+(?=\d)", "", regex=True)
+    key = _strip_leading_zeros(_text(h["SERIALNO"]))
     duplicated = key.duplicated(keep=False).to_numpy()
     if duplicated.any():
         rows = np.flatnonzero(duplicated)
@@ -684,8 +684,11 @@ def _read_table(source: _Member, cols: dict[str, str], replicate_columns: list[s
         null_values=[""],
     )
     try:
-        with _open_binary(source) as handle:
-            table = pacsv.read_csv(handle, convert_options=convert)
+        if source.member is None:  # pyarrow opens plain and .gz files itself (multi-threaded reads)
+            table = pacsv.read_csv(str(source.path), convert_options=convert)
+        else:
+            with _open_binary(source) as handle:
+                table = pacsv.read_csv(handle, convert_options=convert)
     except pa.ArrowInvalid as error:
         raise UnreadableFileError(
             f"{source.name}: cannot be parsed as a PUMS CSV ({error}). Weight columns must be numbers; "
@@ -720,6 +723,16 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip()
 
 
+def _strip_leading_zeros(serial: pd.Series) -> pd.Series:
+    """All-digit serials without leading zeros ('000000127' -> '127'); others unchanged."""
+    digits = serial.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
+    if not digits.any():
+        return serial
+    out = serial.copy()
+    out[digits] = serial[digits].str.lstrip("0").replace("", "0")
+    return out
+
+
 def _numbers(frame: pd.DataFrame, canonical: str, source: str, cols: dict[str, str]) -> pd.Series:
     text = _text(frame[canonical])
     numbers = pd.to_numeric(text, errors="coerce")
@@ -742,7 +755,11 @@ def _code_table(file: str) -> dict[str, str | None]:
 
 
 def _normalize_codes(values: pd.Series) -> pd.Series:
-    return _text(values).str.replace(r"^(-?)0+(?=\d)", r"\1", regex=True)
+    """Codes without leading zeros ('01' -> '1', '-0009' -> '-9'), worked out once per distinct code."""
+    positions, uniques = pd.factorize(_text(values), use_na_sentinel=True)
+    normalized = pd.Series(uniques, dtype="string").str.replace(r"^(-?)0+(?=\d)", r"\1", regex=True).to_numpy()
+    out = np.where(positions >= 0, normalized[np.maximum(positions, 0)] if len(normalized) else pd.NA, pd.NA)
+    return pd.Series(out, index=values.index, dtype="string")
 
 
 def _recode(values: pd.Series, file: str, source: str, column: str) -> pd.Series:
