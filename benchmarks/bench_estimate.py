@@ -1,0 +1,433 @@
+"""National-scale benchmark of :func:`scorecard.estimate`, with R ``survey`` and a numpy lower bound.
+
+Usage::
+
+    python benchmarks/bench_estimate.py [--persons 3400000] [--r-subsample 200000] [--skip-r]
+
+Builds a national-size synthetic 1-year person file in memory (numpy; about
+2,400 PUMAs in 51 states, ~14% foreign-born with years of entry, the
+harmonized columns the built-in indicators read, float32 80 person and 80
+household replicate weights) and times, each in its own subprocess so that
+peak memory is measured per variant:
+
+* ``ours``: ``scorecard.estimate`` of 10 built-in indicators x every PUMA as a
+  place (``Places.from_pumas``) x ``ArrivalCohorts.decades(1970, 2020)``
+  (6 arrival cohorts + native + foreign_born);
+* ``numpy``: the lower bound, one sparse matmul ``G @ W`` (``G``: cells x
+  persons, one-hot with allocation factors, scipy CSR float32; ``W``: N x 81
+  float32) for the person weights, and the same for the household weights;
+* ``r``: R ``survey`` (svrepdesign JK1 4/80, svyby/svymean) on a subsample of
+  whole states, one indicator by PUMA x cohort, against ours on the same
+  subsample and table, with the numbers compared.
+
+samplics / svy are not installed in the project environment and are not
+installed by this script (they are skipped and reported as such).
+
+Peak memory: each child resets its resident-set high-water mark after the data
+are built (``/proc/self/clear_refs``), so "peak during" is the largest RSS
+while the variant runs; "extra" is that peak minus the RSS before it ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+INDICATORS = (
+    "english_very_well",
+    "english_well_or_better",
+    "limited_english",
+    "above_150pct_poverty",
+    "above_200pct_poverty",
+    "in_poverty",
+    "median_household_income",
+    "median_personal_earnings",
+    "homeownership",
+    "naturalized",
+)
+SURVEY_YEAR = 2021
+N_STATES = 51
+N_PUMAS = 2400
+R_SCRIPT = Path(__file__).resolve().parent / "r_bench.R"
+
+
+# ---------------------------------------------------------------------------------------------- data
+def _replicates(rng: np.random.Generator, weight: np.ndarray, block: int = 250_000) -> np.ndarray:
+    """80 SDR-like replicate weights (full weight x 1, 1 - 0.707 or 1 + 0.707), float32, filled in row blocks."""
+    out = np.empty((len(weight), 80), dtype=np.float32)
+    factors = np.array([1 - 0.7071, 1.0, 1 + 0.7071], dtype=np.float32)
+    for start in range(0, len(weight), block):
+        stop = min(start + block, len(weight))
+        pick = rng.integers(0, 3, size=(stop - start, 80), dtype=np.int8)
+        np.multiply(factors[pick], weight[start:stop, None].astype(np.float32), out=out[start:stop])
+        np.rint(out[start:stop], out=out[start:stop])
+    return out
+
+
+def build_national(persons: int, seed: int = 2021):
+    """(harmonized frame, person replicates, household replicates) for ``persons`` synthetic records."""
+    from scorecard import schema
+
+    rng = np.random.default_rng(seed)
+    # Households of 1-7 persons in 2,400 PUMAs spread over 51 states (PUMA counts ~ population).
+    sizes = rng.choice(np.arange(1, 8), size=persons // 2 + 10, p=[0.28, 0.34, 0.15, 0.13, 0.06, 0.025, 0.015])
+    sizes = sizes[: np.searchsorted(np.cumsum(sizes), persons) + 1]
+    sizes[-1] -= sizes.sum() - persons
+    n_households = len(sizes)
+    household = np.repeat(np.arange(n_households), sizes)
+    first = np.r_[0, np.cumsum(sizes)[:-1]]
+    is_householder = np.zeros(persons, dtype=bool)
+    is_householder[first] = True
+    state_share = rng.dirichlet(np.full(N_STATES, 1.5))
+    pumas_per_state = np.maximum(1, np.round(state_share * N_PUMAS)).astype(int)
+    puma_state = np.repeat(np.arange(N_STATES), pumas_per_state)
+    puma_number = np.concatenate([np.arange(1, k + 1) * 100 for k in pumas_per_state])
+    n_pumas = len(puma_state)
+    household_puma = rng.integers(0, n_pumas, size=n_households)
+    puma_index = household_puma[household]
+    state_codes = np.array([f"{s:02d}" for s in range(1, 100) if s not in (3, 7, 14, 43, 52)][:N_STATES])
+    puma_codes = np.array([f"{p:05d}" for p in puma_number])
+
+    # Foreign-born share varies by PUMA around 14%; years of entry skew recent.
+    puma_foreign = rng.beta(1.4, 8.6, size=n_pumas)
+    age = np.where(is_householder, rng.integers(18, 91, size=persons), rng.integers(0, 91, size=persons)).astype(np.int16)
+    foreign = rng.random(persons) < puma_foreign[puma_index]
+    entry_age = np.minimum(age, rng.integers(0, 60, size=persons))
+    year_of_entry = (SURVEY_YEAR - age + entry_age).astype(np.float64)
+    year_of_entry = np.clip(year_of_entry, 1930, SURVEY_YEAR)
+    years_here = SURVEY_YEAR - year_of_entry
+    naturalized = foreign & (rng.random(persons) < np.clip(years_here / 30, 0, 0.85))
+    citizenship = np.where(foreign, np.where(naturalized, 1, 2), 0).astype(np.int8)
+    english_p_native = np.array([0.88, 0.08, 0.025, 0.01, 0.005])
+    english_p_foreign = np.array([0.16, 0.34, 0.22, 0.18, 0.10])
+    english = np.where(
+        foreign,
+        rng.choice(5, size=persons, p=english_p_foreign),
+        rng.choice(5, size=persons, p=english_p_native),
+    ).astype(np.int8)
+    english[age < 5] = -1
+    income = np.round(np.exp(rng.normal(10.2, 1.1, size=persons)), -1)
+    income[age < 15] = np.nan
+    earnings = np.where(rng.random(persons) < 0.35, 0.0, np.round(income * rng.uniform(0.3, 1.0, size=persons), -1))
+    household_income = np.round(np.exp(rng.normal(11.0, 0.9, size=n_households)), -1)
+    group_quarters = (sizes == 1) & (rng.random(n_households) < 0.08)
+    household_income[group_quarters] = np.nan
+    tenure = rng.choice(4, size=n_households, p=[0.42, 0.22, 0.34, 0.02]).astype(np.int8)
+    tenure[group_quarters] = -1
+    poverty_ratio = np.round(np.exp(rng.normal(1.0, 0.9, size=persons)), 2)
+    poverty_ratio[rng.random(persons) < 0.025] = np.nan
+
+    person_weight = rng.integers(20, 200, size=persons).astype(np.float64)
+    household_weight = rng.integers(20, 200, size=n_households).astype(np.float64)
+
+    def categorical(codes, column):
+        return pd.Categorical.from_codes(codes, categories=list(schema.COLUMNS[column].categories))
+
+    frame = pd.DataFrame(
+        {
+            "survey_year": pd.array(np.full(persons, SURVEY_YEAR), dtype="Int16"),
+            "state": pd.array(state_codes[puma_state[puma_index]], dtype="string"),
+            "puma": pd.array(puma_codes[puma_index], dtype="string"),
+            "puma_vintage": pd.array(np.full(persons, 2010), dtype="Int16"),
+            "household_id": pd.array(household.astype(str), dtype="string"),
+            "person_id": pd.array((np.arange(persons) - first[household] + 1).astype(np.int16), dtype="Int16"),
+            "is_householder": pd.array(is_householder, dtype="boolean"),
+            "age": pd.array(age, dtype="Int16"),
+            "sex": categorical(rng.integers(0, 2, size=persons), "sex"),
+            "nativity": categorical(foreign.astype(np.int8), "nativity"),
+            "citizenship": categorical(citizenship, "citizenship"),
+            "year_of_entry": pd.array(np.where(foreign, year_of_entry, np.nan), dtype="Int16"),
+            "english": categorical(english, "english"),
+            "poverty_ratio": poverty_ratio,
+            "person_income": income,
+            "earnings": earnings,
+            "household_income": household_income[household],
+            "tenure": categorical(tenure[household], "tenure"),
+            "person_weight": person_weight,
+            "household_weight": household_weight[household],
+        }
+    )
+    person_replicates = _replicates(rng, person_weight)
+    household_replicates = _replicates(rng, household_weight)[household]
+    return frame, person_replicates, household_replicates
+
+
+def as_microdata(frame, person_replicates, household_replicates):
+    from scorecard.microdata import Microdata
+
+    return Microdata(frame, person_replicates=person_replicates, household_replicates=household_replicates,
+                     attrs={"source": "synthetic national", "survey": "ACS 1-year (synthetic)"})
+
+
+def puma_places(frame: pd.DataFrame):
+    from scorecard.places import Places
+
+    pumas = frame[["state", "puma"]].drop_duplicates().astype(str).sort_values(["state", "puma"])
+    ids = (pumas["state"] + pumas["puma"]).to_numpy()
+    return Places.from_pumas(pd.DataFrame({"place": ids, "state": pumas["state"].to_numpy(),
+                                           "puma": pumas["puma"].to_numpy(), "puma_vintage": 2010}))
+
+
+# ---------------------------------------------------------------------------------------------- memory
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _status_kb(field: str) -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return float(line.split()[1])
+    return float("nan")
+
+
+def _mb(kb: float) -> float:
+    return kb / 1024
+
+
+# ---------------------------------------------------------------------------------------------- variants
+def variant_ours(args) -> dict:
+    import scorecard
+    from cohorts import ArrivalCohorts
+
+    t0 = time.perf_counter()
+    frame, person_replicates, household_replicates = build_national(args.persons, args.seed)
+    micro = as_microdata(frame, person_replicates, household_replicates)
+    places = puma_places(frame)
+    build_seconds = time.perf_counter() - t0
+    before = _status_kb("VmRSS")
+    reset = _reset_peak()
+    t0 = time.perf_counter()
+    est = scorecard.estimate(micro, list(INDICATORS), places=places, cohorts=ArrivalCohorts.decades(1970, 2020))
+    seconds = time.perf_counter() - t0
+    peak = _status_kb("VmHWM")
+    return {
+        "seconds": seconds,
+        "build_seconds": build_seconds,
+        "rss_before_mb": _mb(before),
+        "peak_during_mb": _mb(peak) if reset else float("nan"),
+        "peak_reset": reset,
+        "cells": int(est["estimate"].size),
+        "places": len(places),
+        "cohorts": int(est.sizes["cohort"]),
+        "finite": int(np.isfinite(est["estimate"].values).sum()),
+        "weight_matrix_mb": person_replicates.nbytes / 2**20,
+        "weight_matrix_81_mb": len(frame) * 81 * 4 / 2**20,
+        "foreign_share": float((frame["nativity"] == "foreign_born").mean()),
+        "persons": len(frame),
+    }
+
+
+def _group_matrix(frame: pd.DataFrame, places, cohorts):
+    """G: (places x cohorts) x persons, CSR float32 with allocation factors."""
+    import scipy.sparse as sp
+
+    rows, place_index, factor = places.memberships(frame)
+    member_rows, labels = cohorts.membership(frame)
+    table = pd.DataFrame({"row": rows, "place": place_index, "factor": factor}).merge(
+        pd.DataFrame({"row": member_rows, "cohort": labels}), on="row")
+    cell = table["place"].to_numpy() * len(cohorts.labels) + table["cohort"].to_numpy()
+    return sp.csr_matrix(
+        (table["factor"].to_numpy(np.float32), (cell, table["row"].to_numpy())),
+        shape=(len(places) * len(cohorts.labels), len(frame)),
+    )
+
+
+def variant_numpy(args) -> dict:
+    from cohorts import ArrivalCohorts
+
+    frame, person_replicates, household_replicates = build_national(args.persons, args.seed)
+    places = puma_places(frame)
+    t0 = time.perf_counter()
+    group = _group_matrix(frame, places, ArrivalCohorts.decades(1970, 2020))
+    group_seconds = time.perf_counter() - t0
+    out = {"group_seconds": group_seconds, "nnz": int(group.nnz)}
+    for kind, replicates in (("person", person_replicates), ("household", household_replicates)):
+        weights = np.empty((len(frame), 81), dtype=np.float32)
+        weights[:, 0] = frame[f"{kind}_weight"].to_numpy(np.float32)
+        weights[:, 1:] = replicates
+        before = _status_kb("VmRSS")
+        _reset_peak()
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            result = group @ weights
+            times.append(time.perf_counter() - t0)
+        out[f"{kind}_seconds"] = min(times)
+        out[f"{kind}_extra_mb"] = _mb(_status_kb("VmHWM") - before)
+        del weights, result
+    return out
+
+
+def _subsample_states(frame: pd.DataFrame, target: int, seed: int) -> np.ndarray:
+    """Rows of whole states, in a random state order, until about ``target`` records."""
+    counts = frame["state"].astype(str).value_counts()
+    order = np.random.default_rng(seed).permutation(counts.index.to_numpy())
+    chosen, total = [], 0
+    for state in order:
+        if total >= target:
+            break
+        chosen.append(state)
+        total += counts[state]
+    return np.flatnonzero(frame["state"].astype(str).isin(chosen).to_numpy())
+
+
+def variant_r(args) -> dict:
+    import scorecard
+    from cohorts import ArrivalCohorts
+
+    frame, person_replicates, household_replicates = build_national(args.persons, args.seed)
+    rows = _subsample_states(frame, args.r_subsample, args.seed)
+    sub = frame.iloc[rows].reset_index(drop=True)
+    micro = as_microdata(sub, person_replicates[rows], household_replicates[rows])
+    del frame, person_replicates, household_replicates
+    places = puma_places(sub)
+    cohorts = ArrivalCohorts.decades(1970, 2020)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        est = scorecard.estimate(micro, ["english_very_well"], places=places, cohorts=cohorts)
+        times.append(time.perf_counter() - t0)
+    ours = est[["estimate", "se"]].sel(indicator="english_very_well", year=SURVEY_YEAR).to_dataframe().reset_index()
+    out = {"records": len(sub), "states": int(sub["state"].nunique()), "places": len(places),
+           "ours_seconds": min(times)}
+    if shutil.which("Rscript") is None:
+        return {**out, "r_error": "Rscript not installed"}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        english = sub["english"].cat.codes.to_numpy(np.int32)  # -1 = missing; 0 only, 1 very_well, ...
+        columns = {
+            "age": sub["age"].to_numpy(np.int32),
+            "english": english,
+            "foreign": (sub["nativity"] == "foreign_born").to_numpy(np.int32),
+            "year_of_entry": sub["year_of_entry"].to_numpy("float64", na_value=np.nan),
+            "place": (sub["state"].astype(str) + sub["puma"].astype(str)).astype(int).to_numpy(np.int32),
+            "weight": sub["person_weight"].to_numpy(np.float64),
+        }
+        for name, values in columns.items():
+            values.tofile(tmp / f"{name}.bin")
+        micro.person_replicates.astype(np.float32).tofile(tmp / "replicates.bin")
+        command = ["Rscript", "--vanilla", str(R_SCRIPT), str(tmp), str(len(sub)), str(tmp / "r.csv")]
+        completed = subprocess.run(command, capture_output=True, text=True)
+        if completed.returncode != 0:
+            return {**out, "r_error": completed.stderr[-2000:]}
+        timing = json.loads(completed.stdout.strip().splitlines()[-1])
+        theirs = pd.read_csv(tmp / "r.csv", dtype={"place": str, "cohort": str})
+    ours["place"] = ours["place"].astype(str).str.lstrip("0")
+    theirs["place"] = theirs["place"].astype(str)
+    merged = theirs.merge(ours, on=["place", "cohort"], suffixes=("_r", "_ours"), how="left")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = {v: np.abs(merged[f"{v}_ours"] - merged[f"{v}_r"]) / np.abs(merged[f"{v}_r"]) for v in ("estimate", "se")}
+    both_zero = {v: (merged[f"{v}_ours"] == merged[f"{v}_r"]) for v in ("estimate", "se")}
+    return {
+        **out,
+        "r_seconds": timing["seconds"],
+        "r_groups": len(theirs),
+        "compared": int(merged["estimate_ours"].notna().sum()),
+        "max_rel_estimate": float(np.nanmax(np.where(both_zero["estimate"], 0, rel["estimate"]))),
+        "max_rel_se": float(np.nanmax(np.where(both_zero["se"], 0, rel["se"]))),
+        "r_version": timing.get("survey"),
+    }
+
+
+VARIANTS = {"ours": variant_ours, "numpy": variant_numpy, "r": variant_r}
+
+
+# ---------------------------------------------------------------------------------------------- driver
+def run_child(variant: str, args) -> dict:
+    command = [sys.executable, __file__, "--variant", variant, "--persons", str(args.persons),
+               "--r-subsample", str(args.r_subsample), "--seed", str(args.seed)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise SystemExit(f"variant {variant} failed:\n{completed.stderr[-4000:]}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["child_maxrss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return result
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=3_400_000)
+    parser.add_argument("--r-subsample", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--skip-r", action="store_true")
+    parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.variant:
+        print(json.dumps(VARIANTS[args.variant](args)))
+        return
+
+    print(f"python {' '.join(sys.argv)}")
+    print(f"machine: {os.cpu_count()} CPUs, numpy {np.__version__}")
+    ours = run_child("ours", args)
+    lower = run_child("numpy", args)
+    rbench = None if args.skip_r else run_child("r", args)
+
+    matrix = ours["weight_matrix_mb"]
+    print(f"\ndata: {ours['persons']:,} persons, {ours['places']:,} PUMAs as places, {ours['cohorts']} cohorts, "
+          f"foreign-born {ours['foreign_share']:.1%}; built in {ours['build_seconds']:.1f} s")
+    print(f"table: {len(INDICATORS)} indicators x {ours['places']:,} places x {ours['cohorts']} cohorts = "
+          f"{ours['cells']:,} estimates ({ours['finite']:,} non-missing), each with its 80-replicate SE")
+    print(f"float32 replicate matrix (N x 80): {matrix:,.0f} MB per weight kind "
+          f"(person + household = {2 * matrix:,.0f} MB; N x 81 with the full weight: {ours['weight_matrix_81_mb']:,.0f} MB)")
+    bound_person = lower["person_seconds"]
+    bound_both = lower["person_seconds"] + lower["household_seconds"]
+    rows = [
+        ("scorecard.estimate (10 indicators, full table)", ours["seconds"], ""),
+        ("numpy bound: G @ W person (N x 81 float32)", bound_person, f"ours / bound = {ours['seconds'] / bound_person:.1f}x"),
+        ("numpy bound: G @ W person + household", bound_both, f"ours / bound = {ours['seconds'] / bound_both:.1f}x"),
+        ("  (building G itself, not in the bound)", lower["group_seconds"], ""),
+    ]
+    if rbench is not None and "r_error" not in rbench:
+        ratio = rbench["r_seconds"] / rbench["ours_seconds"]
+        rows += [
+            (f"subsample {rbench['records']:,} rec, {rbench['states']} states, 1 ind x {rbench['r_groups']} groups: ours",
+             rbench["ours_seconds"], ""),
+            (f"  same table, R survey {rbench['r_version']} (svrepdesign + svyby)", rbench["r_seconds"],
+             f"R / ours = {ratio:.0f}x"),
+        ]
+    print(f"\n{'variant':<72} {'seconds':>9}  ratio")
+    for name, seconds, note in rows:
+        print(f"{name:<72} {seconds:>9.3f}  {note}")
+    if rbench is not None:
+        if "r_error" in rbench:
+            print(f"\nR: {rbench['r_error']}")
+        else:
+            print(f"\nR vs ours on the subsample: {rbench['compared']} of {rbench['r_groups']} groups compared; "
+                  f"max relative difference estimate {rbench['max_rel_estimate']:.1e}, se {rbench['max_rel_se']:.1e}")
+            per_ours = ours["seconds"] / (ours["persons"] * len(INDICATORS) * ours["places"] * ours["cohorts"])
+            per_r = rbench["r_seconds"] / (rbench["records"] * 1 * rbench["r_groups"])
+            print(f"per record x indicator x group: ours (full table) {per_ours:.2e} s, R (subsample) {per_r:.2e} s, "
+                  f"ratio {per_r / per_ours:,.0f}x (R's svyby cost grows with groups x records; ours with records)")
+    print("samplics / svy: not installed in the project environment; not measured.")
+    print("\nmemory (resident set, MB)")
+    print(f"  ours: before estimate {ours['rss_before_mb']:,.0f}, peak during {ours['peak_during_mb']:,.0f}, "
+          f"extra {ours['peak_during_mb'] - ours['rss_before_mb']:,.0f} "
+          f"= {(ours['peak_during_mb'] - ours['rss_before_mb']) / matrix:.2f}x one float32 replicate matrix; "
+          f"whole process peak {ours['peak_during_mb'] / matrix:.2f}x one matrix, "
+          f"{ours['peak_during_mb'] / (2 * matrix):.2f}x both")
+    print(f"  numpy bound: extra during G @ W {lower['person_extra_mb']:,.0f} (person), "
+          f"{lower['household_extra_mb']:,.0f} (household)")
+    print(f"  largest child ru_maxrss (includes data generation): {max(r['child_maxrss_mb'] for r in (ours, lower)):,.0f}")
+
+
+if __name__ == "__main__":
+    main()
