@@ -240,26 +240,27 @@ def test_several_years_concatenate_in_latest_dollars(tmp_path):
     micro = read([old, new], columns=["person_income"])
     assert micro.attrs["dollars_year"] == 2019
     assert micro.frame["state"].tolist() == ["53", "06"]
-    expected_2016 = 50000 * 1.007588 * 376.5 / 353.4  # CPI-U-RS 2019 / 2016
+    expected_2016 = 50000 * 1.007588 * 375.8 / 352.8  # R-CPI-U-RS 2019 / 2016 (BLS release through 2024)
     np.testing.assert_allclose(micro.frame["person_income"], [expected_2016, 50000 * 1.010145])
     assert micro.report.read == 2
 
 
 def test_dollars_year_argument_converts_by_hand(pums_2016):
     micro = read(pums_2016[0], columns=["person_income"], dollars_year=2010)
-    np.testing.assert_allclose(micro.frame["person_income"].iloc[0], 50379.4 * 320.4 / 353.4)
+    np.testing.assert_allclose(micro.frame["person_income"].iloc[0], 50379.4 * 319.8 / 352.8)
     assert micro.attrs["dollars_year"] == 2010
 
 
 def test_constant_dollars_by_hand():
     np.testing.assert_allclose(to_constant_dollars([100.0, 200.0], [2009, 2018], 2018),
-                               [100.0 * 369.8 / 315.2, 200.0])
-    assert load_cpi_u_rs().loc[2016] == 353.4
+                               [100.0 * 369.1 / 314.7, 200.0])
+    assert load_cpi_u_rs().loc[2016] == 352.8
+    assert load_cpi_u_rs().loc[2024] == 462.5
 
 
-def test_unverified_cpi_year_refuses_to_guess():
-    with pytest.raises(DollarsYearError, match=r"no verified CPI-U-RS value for \[2005\]"):
-        to_constant_dollars([1.0], 2005, 2016)
+def test_year_outside_the_cpi_table_refuses_to_guess():
+    with pytest.raises(DollarsYearError, match=r"no verified CPI-U-RS value for \[1995\]"):
+        to_constant_dollars([1.0], 1995, 2016)
 
 
 def test_2020_one_year_warns_experimental_weights(tmp_path):
