@@ -155,9 +155,9 @@ def parse_values(values: pd.Series, *, moe: bool = False) -> tuple[np.ndarray, n
     reasons = np.full(len(text), "", dtype=object)
     if special.any():
         lookup = {value: _reason(value, moe=moe) for value in pd.unique(text[special])}
-        mapped = text[special].map(lookup)
-        reasons[special] = [r for r, _ in mapped]
-        numbers[special] = [n for _, n in mapped]
+        keys = text[special].to_numpy(dtype=object)
+        reasons[special] = pd.Series(keys).map({k: r for k, (r, _) in lookup.items()}).to_numpy(dtype=object)
+        numbers[special] = pd.Series(keys).map({k: n for k, (_, n) in lookup.items()}).to_numpy(dtype=float)
     return numbers, reasons.astype(str)
 
 
@@ -510,6 +510,7 @@ def _cells(frame: _Raw, parts: pd.DataFrame, geoid: pd.Series, source: str) -> p
 
 def _with_annotation(values: pd.Series, annotation: pd.Series, *, moe: bool) -> tuple[np.ndarray, np.ndarray]:
     numbers, reasons = parse_values(values, moe=moe)
+    reasons = reasons.astype(object)  # a '<U1' array would truncate the annotation's reason
     note = annotation.astype("string").fillna("null").str.strip()
     active = ~note.isin(["null", ""]).to_numpy()
     if active.any():

@@ -133,6 +133,11 @@ def read_acs_tables(
     _check_unique_places(read)
 
     figures = pd.concat([table_figures(t, catalog=catalog, indicators=indicators) for t in read], ignore_index=True)
+    if figures.empty:
+        raise TableError(
+            f"no table read supplies the indicators {list(indicators or [])} (tables read: "
+            f"{sorted({t.table for t in read})}); see scorecard.tables.supported()."
+        )
     figures = _pick(figures, catalog, prefer)
     ds = _to_dataset(figures, catalog, read)
     proportion = xr.DataArray(
@@ -219,9 +224,13 @@ def table_figures(table: AcsTable, *, catalog: Catalog | None = None, indicators
     matched = _match(wanted, table)
     cells = matched.merge(table.cells, on="stem", how="inner")
     scale = np.where(cells["unit"].eq("percent") & cells["role"].isin(["value", "complement"]), 100.0, 1.0)
-    cells["estimate"] = cells["estimate"] / scale * cells["sign"]
-    cells["moe"] = cells["moe"] / scale
-    cells.loc[cells["role"] == "complement", "estimate"] = 1 - cells["estimate"]
+    # published percentages have one or two decimals: rounding x/100 to 12 places gives the float nearest
+    # the published decimal (53.8 -> 0.538, not 0.5379999999999999), so a published figure lands unchanged
+    percent = scale == 100.0
+    cells["estimate"] = np.where(percent, np.round(cells["estimate"] / scale, 12), cells["estimate"]) * cells["sign"]
+    cells["moe"] = np.where(percent, np.round(cells["moe"] / scale, 12), cells["moe"])
+    complement = cells["role"] == "complement"
+    cells.loc[complement, "estimate"] = np.round(1 - cells.loc[complement, "estimate"], 12)
     cells["reason"] = cells["estimate_reason"].where(cells["estimate_reason"] != "")
     cells["moe_squared"] = cells["moe"] ** 2
     cells["estimate_missing"] = cells["estimate"].isna()
