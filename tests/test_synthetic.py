@@ -168,7 +168,8 @@ def test_truth_equals_recomputation_from_finite_population(small):
     factor = dict(zip(mine["state"] + mine["puma"], mine["factor"]))  # PUMA codes repeat across states
     frame["w"] = (pop.layout["state"] + pop.layout["puma"]).map(factor).fillna(0).to_numpy()[frame["puma"]]
     frame = frame[frame["w"] > 0]
-    truth = small.read_truth().query("place == @city.place_id and year == @year").set_index(["indicator", "cohort"])["value"]
+    truth = small.read_truth()
+    truth = truth[(truth["place"] == city.place_id) & (truth["year"] == year)].set_index(["indicator", "cohort"])["value"]
 
     fb = frame[frame["foreign"]]
     assert truth["naturalized", "foreign_born"] == pytest.approx((fb["w"] * (fb["cit"] == 4)).sum() / fb["w"].sum())

@@ -21,7 +21,7 @@ housing records have ``WGTP`` and replicate weights 0.
 Examples
 --------
 >>> person_file_name(2016, "53"), person_file_name(2017, "53")
-('ss16p53.csv', 'psam_p53.csv')
+('ss16pwa.csv', 'psam_p53.csv')
 >>> replicate_names("person", 2016)[:2], replicate_names("housing", 2019)[-1]
 (['pwgtp1', 'pwgtp2'], 'WGTP80')
 """
