@@ -137,8 +137,8 @@ class RecordReport:
     def __str__(self) -> str:
         lines = [f"records read {self.read:,}, kept {self.kept:,}"]
         lines += [f"  dropped {n:,}: {reason}" for reason, n in self.dropped.items()]
-        e = self.entries[self.entries["outcome"] == "note"]
-        lines += [f"  note {int(r['count']):,} {r['record_type']} records: {r['reason']}" for _, r in e.iterrows()]
+        notes = self.entries[self.entries["outcome"] == "note"].groupby(["record_type", "reason"])["count"].sum()
+        lines += [f"  note {int(n):,} {kind} records: {reason}" for (kind, reason), n in notes.items()]
         return "\n".join(lines)
 
 
@@ -314,10 +314,9 @@ class Microdata:
 
     def __repr__(self) -> str:
         years = sorted(pd.unique(self.frame["survey_year"].dropna()).tolist())
-        return (
-            f"<Microdata {len(self):,} records, survey years {years}, variance {self.variance_method}, "
-            f"source {self.attrs.get('source', '?')}>"
-        )
+        sources = self.attrs.get("sources") or [self.attrs.get("source", "?")]
+        shown = f"{sources[0]}" + (f" and {len(sources) - 1} more files" if len(sources) > 1 else "")
+        return f"<Microdata {len(self):,} records, survey years {years}, variance {self.variance_method}, from {shown}>"
 
     @property
     def variance_method(self) -> str:
