@@ -184,7 +184,8 @@ def state_tables(
     if year <= 2018:
         persons["RELP"] = _int(relp)
     else:
-        head_sex = p["sex"][u["first_person"][units]][row_unit]
+        head = np.minimum(u["first_person"][units], len(p["sex"]) - 1)  # vacant units have no persons
+        head_sex = p["sex"][head][row_unit]
         same_sex = p["sex"][person] == head_sex
         code = _RELSHIPP[relp]
         code = np.where((relp == 1) & same_sex, 23, np.where((relp == 13) & same_sex, 24, code))
