@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -115,7 +116,7 @@ def read_acs_tables(
         Tables of different surveys, or one place twice in one table and year.
     """
     catalog = catalog or load_catalog()
-    read = [t for t in _collect(files_or_frames, year=year, survey=survey)]
+    read = list(_collect(files_or_frames, year=year, survey=survey, tables=tables))
     if not read:
         raise TableError("read_acs_tables got no table files.")
     survey_name = _check_same_survey(read)
@@ -155,7 +156,7 @@ def read_acs_tables(
     return ds[["estimate", "se", "moe90", "cv", "n_unweighted", "universe_weighted", "reliable", "reason", "source"]]
 
 
-def _collect(items, *, year, survey) -> Iterable[AcsTable]:
+def _collect(items, *, year, survey, tables=None) -> Iterable[AcsTable]:
     if isinstance(items, str | Path | AcsTable):
         items = [items]
     for item in items:
@@ -168,6 +169,9 @@ def _collect(items, *, year, survey) -> Iterable[AcsTable]:
             if not found:
                 raise TableError(f"{path}: the folder holds no table files (*_DATA.csv[.gz] or API *.json).")
             for file in found:
+                named = re.search(r"GROUP_([A-Za-z0-9]+)", file.name)
+                if tables is not None and named and named.group(1) not in set(tables):
+                    continue  # the file name says it is a table not asked for: do not parse it
                 yield read_acs_table(file, year=year, survey=survey)
         else:
             yield read_acs_table(path, year=year, survey=survey)
