@@ -169,34 +169,8 @@ def grouped_sums(
     binary_columns, other_columns = np.flatnonzero(is_binary), np.flatnonzero(~is_binary)
 
     if len(binary_columns):
-        # Identical 0/1 columns (indicators sharing a universe) need one bit, not several.
-        first_of, representative = _distinct_columns(measures[:, binary_columns] == 1)
-        sig_id, bits = _signatures(measures[:, binary_columns[representative]] == 1)
-        empty_signature = ~bits.any(axis=1)
-        n_sig = len(bits)
-        keep = (entries.factor != 0) & ~empty_signature[sig_id[entries.row]]
-        keys = entries.group[keep] * n_sig + sig_id[entries.row[keep]]
-        cell_keys, cell_sums = segment_weight_sums(
-            keys, entries.row[keep], entries.factor[keep], full_weight, replicates, block=block
-        )
-        cell_group, cell_sig = np.divmod(cell_keys, n_sig)
-        cell_bits = bits[cell_sig]  # (cells, distinct bits)
-        # For a bit set in most cells, sum the cells *without* it and subtract from the group total.
-        complement = cell_bits.mean(axis=0) > 0.5
-        cell, bit = np.nonzero(cell_bits ^ complement[None, :])
-        n_bits = cell_bits.shape[1]
-        spread = sp.csr_matrix(
-            (np.where(complement[bit], -1.0, 1.0), (bit * n_groups + cell_group[cell], cell)),
-            shape=(n_bits * n_groups, len(cell_keys)),
-        )
-        per_bit = (spread @ cell_sums).reshape(n_bits, n_groups, n_columns)
-        if complement.any():
-            starts = np.flatnonzero(np.r_[True, cell_group[1:] != cell_group[:-1]])
-            group_total = np.add.reduceat(cell_sums, starts, axis=0)
-            for b in np.flatnonzero(complement):  # loop over distinct measures, not rows or groups
-                per_bit[b, cell_group[starts]] += group_total
-        for column, b in zip(binary_columns, first_of):
-            target[column] += per_bit[b]
+        _add_binary_sums(target, measures[:, binary_columns] == 1, binary_columns, entries, full_weight, replicates,
+                         n_groups, block)
 
     if len(other_columns):
         values = measures[:, other_columns]
@@ -210,3 +184,38 @@ def grouped_sums(
         column, group = np.divmod(cell_keys, n_groups)
         target[column, group] += cell_sums
     return out
+
+
+def _add_binary_sums(target, binary, columns, entries, full_weight, replicates, n_groups, block) -> None:
+    """Add the sums of the 0/1 measure ``columns`` (given as the boolean matrix ``binary``) into ``target``."""
+    # Identical 0/1 columns (indicators sharing a universe) need one bit, not several.
+    first_of, representative = _distinct_columns(binary)
+    sig_id, bits = _signatures(binary[:, representative])
+    empty_signature = ~bits.any(axis=1)
+    n_sig = len(bits)
+    keep = (entries.factor != 0) & ~empty_signature[sig_id[entries.row]]
+    keys = entries.group[keep] * n_sig + sig_id[entries.row[keep]]
+    cell_keys, cell_sums = segment_weight_sums(
+        keys, entries.row[keep], entries.factor[keep], full_weight, replicates, block=block
+    )
+    cell_group, cell_sig = np.divmod(cell_keys, n_sig)
+    cell_bits = bits[cell_sig]  # (cells, distinct bits)
+    if len(cell_keys) == 0:  # no record with a set bit lies in any group
+        return
+    # For a bit set in most cells, sum the cells *without* it and subtract from the group total.
+    complement = cell_bits.mean(axis=0) > 0.5
+    cell, bit = np.nonzero(cell_bits ^ complement[None, :])
+    n_bits = cell_bits.shape[1]
+    spread = sp.csr_matrix(
+        (np.where(complement[bit], -1.0, 1.0), (bit * n_groups + cell_group[cell], cell)),
+        shape=(n_bits * n_groups, len(cell_keys)),
+    )
+    per_bit = (spread @ cell_sums).reshape(n_bits, n_groups, cell_sums.shape[1])
+    if complement.any():
+        starts = np.flatnonzero(np.r_[True, cell_group[1:] != cell_group[:-1]])
+        group_total = np.add.reduceat(cell_sums, starts, axis=0)
+        for b in np.flatnonzero(complement):  # loop over distinct measures, not rows or groups
+            per_bit[b, cell_group[starts]] += group_total
+    for column, b in zip(columns, first_of):
+        target[column] += per_bit[b]
+
