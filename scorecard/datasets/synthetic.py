@@ -230,7 +230,7 @@ def _national_layout(persons: int, rng: np.random.Generator) -> pd.DataFrame:
     layout["vintage"] = 2020
     layout["model"] = -1
     per_puma = persons / len(layout)
-    layout["n_units"] = np.rint(per_puma / _PERSONS_PER_UNIT * rng.uniform(0.85, 1.15, len(layout))).astype(np.int64)
+    layout["n_units"] = np.rint(per_puma / 2.15 * rng.uniform(0.85, 1.15, len(layout))).astype(np.int64)
     layout["base_weight"] = rng.integers(60, 140, len(layout))
     return layout
 
