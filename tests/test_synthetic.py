@@ -275,12 +275,7 @@ def test_demo_paths_and_truth_use_the_cache(tmp_path, monkeypatch):
 
 def test_demo_reads_with_read_acs_pums(tmp_path, monkeypatch):
     monkeypatch.setenv("SCORECARD_CACHE_DIR", str(tmp_path))
-    try:
-        micro = scorecard.datasets.demo(scale="small")
-    except Exception as exc:  # the reader's CPI table may not cover every demo year yet
-        if type(exc).__name__ == "DollarsYearError":
-            pytest.skip(f"scorecard.read_acs_pums cannot convert every demo year to constant dollars yet: {exc}")
-        raise
+    micro = scorecard.datasets.demo(scale="small")
     assert micro.variance_method == "sdr"
     assert set(micro.frame["survey_year"].unique()) == set(SCALES["small"].years)
     assert (micro.frame["nativity"] == "foreign_born").mean() > 0.05

@@ -216,7 +216,42 @@ def _linearized_se(micro, spec, entries, evaluations, partial) -> np.ndarray:
             influence, groups, cluster_id[rows], stratum_of_cluster, clusters_per_stratum, partial.layout.size
         )
         out[k] = np.sqrt(variance)
+    for ind in (i for i in spec.indicators if i.statistic == "median"):
+        ev = evaluations[ind.key]
+        inside = ev.universe[entries.row] & (entries.factor > 0)
+        rows, groups = entries.row[inside], entries.group[inside]
+        weight = entries.factor[inside] * micro.weights(ind.weight)[0][rows]
+        out[spec.indicators.index(ind)] = _woodruff_se(
+            ev.value[rows], weight, groups, cluster_id[rows], stratum_of_cluster, clusters_per_stratum,
+            partial.layout.size, spec.quantile,
+        )
     return out
+
+
+#: Two-sided 95% normal quantile used by Woodruff intervals (R survey's default alpha = 0.05).
+_Z95 = 1.959963984540054
+
+
+def _woodruff_se(values, weight, groups, cluster, stratum_of_cluster, clusters_per_stratum, n_groups, p) -> np.ndarray:
+    """Linearized SE of a quantile by Woodruff's method, as R ``survey::svyquantile(df = Inf)``.
+
+    The share of the domain at or below the estimated quantile, F, gets a
+    linearized SE; the 95% interval F ± 1.96·SE is mapped back through the
+    weighted quantile function, and SE = (upper − lower) / (2 · 1.96).
+    """
+    quantile = grouped_quantile(groups, values, weight[:, None], n_groups=n_groups, p=p)[:, 0]
+    below = (values <= quantile[groups]).astype("float64")
+    total = np.bincount(groups, weights=weight, minlength=n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.bincount(groups, weights=weight * below, minlength=n_groups) / total
+        influence = weight * (below - share[groups]) / total[groups]
+    se_share = np.sqrt(linearized_variance(influence, groups, cluster, stratum_of_cluster, clusters_per_stratum, n_groups))
+    low, high = share - _Z95 * se_share, share + _Z95 * se_share
+    lower = grouped_quantile(groups, values, weight[:, None], n_groups=n_groups, p=np.clip(low, 0, 1))[:, 0]
+    upper = grouped_quantile(groups, values, weight[:, None], n_groups=n_groups, p=np.clip(high, 0, 1))[:, 0]
+    lower[low < 0] = np.nan
+    upper[high > 1] = np.nan
+    return (upper - lower) / (2 * _Z95)
 
 
 def _widen(values: np.ndarray, local_shape: tuple, shape: tuple, year_position: np.ndarray) -> np.ndarray:
@@ -311,8 +346,6 @@ def finalize(partial: Partial, *, keep_replicates: bool = False, reliability: Re
         variance_method = "sdr"
     elif partial.variance_method == "linearization":
         se = partial.linearized_se.copy()
-        medians = np.array([i.statistic == "median" for i in spec.indicators])
-        reason[medians] = "no linearized SE for medians; use a source with replicate weights"
         variance_method = "linearization"
     else:
         se = np.full(estimate_values.shape, np.nan)

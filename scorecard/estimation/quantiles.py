@@ -32,7 +32,9 @@ import numpy as np
 __all__ = ["grouped_quantile"]
 
 
-def grouped_quantile(group: np.ndarray, value: np.ndarray, weights: np.ndarray, *, n_groups: int, p: float = 0.5) -> np.ndarray:
+def grouped_quantile(
+    group: np.ndarray, value: np.ndarray, weights: np.ndarray, *, n_groups: int, p: float | np.ndarray = 0.5
+) -> np.ndarray:
     """The ``p``-quantile of ``value`` in each group for each weight column.
 
     Parameters
@@ -43,7 +45,8 @@ def grouped_quantile(group: np.ndarray, value: np.ndarray, weights: np.ndarray, 
     weights : float array (E, R)
         Non-negative weights (already multiplied by allocation factors).
     n_groups : int
-    p : float, default=0.5
+    p : float or float array (n_groups,), default=0.5
+        The probability, one for all groups or one per group.
 
     Returns
     -------
@@ -61,7 +64,9 @@ def grouped_quantile(group: np.ndarray, value: np.ndarray, weights: np.ndarray, 
     ends = np.r_[starts[1:], len(group)] - 1
     before = np.where(starts[:, None] > 0, cumulative[np.maximum(starts - 1, 0)], 0.0)  # (G', R)
     totals = cumulative[ends] - before
-    targets = before + p * totals
+    share = np.asarray(p, dtype="float64")
+    share = share[group[starts], None] if share.ndim else share
+    targets = before + share * totals
     # Lay the R columns end to end: shift column r by r × (grand total + 1).
     shift = (np.arange(n_columns) * (cumulative[-1].max() + 1.0))[None, :]
     flat = (cumulative + shift).T.ravel()

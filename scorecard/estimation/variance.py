@@ -19,7 +19,10 @@ whole sample, as domain estimation requires),
 R ``survey``'s ``svydesign(ids = ~cluster, strata = ~strata, weights = ~w)``
 with ``svyratio``/``svymean``/``svytotal`` (with-replacement first-stage
 approximation). A stratum with a single cluster contributes nothing (R's
-``options(survey.lonely.psu = "certainty")``).
+``options(survey.lonely.psu = "certainty")``). Medians get Woodruff's
+interval (R ``svyquantile(..., qrule = "math", df = Inf)``): the linearized
+95% interval of the share at or below the median, mapped back through the
+quantile function, with SE = interval width / (2 × 1.96).
 
 Examples
 --------
