@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "ScorecardError",
+    "MessageError",
     "MissingColumnsError",
     "UnknownCodeError",
     "InvalidWeightError",
@@ -50,8 +51,12 @@ class ScorecardError(Exception):
     """Base class of every error this library raises on purpose."""
 
 
-class _MessageError(ScorecardError):
-    """An error carrying one finished message (pickles by its message)."""
+class MessageError(ScorecardError):
+    """Base of errors that carry one finished message (pickles by its message).
+
+    Subclass it together with the built-in a caller would catch, e.g.
+    ``class MyError(MessageError, ValueError)``.
+    """
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -132,31 +137,31 @@ def _rebuild_kw(cls, args, kwargs):
     return cls(*args, **kwargs)
 
 
-class InvalidWeightError(_MessageError, ValueError):
+class InvalidWeightError(MessageError, ValueError):
     """A weight column holds negative, missing or non-numeric values."""
 
 
-class ReplicateCountError(_MessageError, ValueError):
+class ReplicateCountError(MessageError, ValueError):
     """The number of replicate-weight columns is neither 0 nor 80."""
 
 
-class DuplicateRecordError(_MessageError, ValueError):
+class DuplicateRecordError(MessageError, ValueError):
     """Two records share a key that must be unique (e.g. SERIALNO, SPORDER)."""
 
 
-class OrphanRecordError(_MessageError, ValueError):
+class OrphanRecordError(MessageError, ValueError):
     """A person record has no matching housing record."""
 
 
-class UnreadableFileError(_MessageError, OSError):
+class UnreadableFileError(MessageError, OSError):
     """A file is missing, empty, or cannot be parsed."""
 
 
-class MismatchedSourcesError(_MessageError, ValueError):
+class MismatchedSourcesError(MessageError, ValueError):
     """Files that must go together do not (different years, layouts, vintages)."""
 
 
-class IndicatorDefinitionError(_MessageError, ValueError):
+class IndicatorDefinitionError(MessageError, ValueError):
     """An indicator definition is invalid. Raised when it is created or registered."""
 
     def __init__(self, key: str, problem: str) -> None:
@@ -185,17 +190,17 @@ class UnknownIndicatorError(KeyError, ScorecardError):
         return type(self), (self.key, self.suggestions)
 
 
-class EstimationError(_MessageError, ValueError):
+class EstimationError(MessageError, ValueError):
     """Estimation cannot proceed with the inputs given."""
 
 
-class PlaceError(_MessageError, ValueError):
+class PlaceError(MessageError, ValueError):
     """A crosswalk or place definition is invalid."""
 
 
-class CohortDefinitionError(_MessageError, ValueError):
+class CohortDefinitionError(MessageError, ValueError):
     """A cohort scheme is invalid."""
 
 
-class TableError(_MessageError, ValueError):
+class TableError(MessageError, ValueError):
     """A published ACS table file is malformed or lacks a needed line."""

@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from scorecard.atomic import atomic_write
 from scorecard.datasets.geography import STATES, region
 from scorecard.datasets.population import Population
 from scorecard.datasets.replication import N_REPLICATES, replicate_weights
@@ -98,11 +99,12 @@ def header_line(table: pa.Table) -> bytes:
 
 
 def _write(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with pa.OSFile(str(tmp), "wb") as sink:
-        sink.write(header_line(table))
-        pacsv.write_csv(table, sink, write_options=CSV_OPTIONS)
-    tmp.replace(path)
+    def write(temporary: str) -> None:
+        with pa.OSFile(temporary, "wb") as sink:
+            sink.write(header_line(table))
+            pacsv.write_csv(table, sink, write_options=CSV_OPTIONS)
+
+    atomic_write(path, write)
 
 
 def state_tables(

@@ -59,11 +59,11 @@ import pyarrow.csv as pacsv
 from scorecard import schema
 from scorecard.errors import (
     DuplicateRecordError,
+    MessageError,
     MismatchedSourcesError,
     MissingColumnsError,
     OrphanRecordError,
     ReplicateCountError,
-    ScorecardError,
     UnknownCodeError,
     UnreadableFileError,
 )
@@ -128,18 +128,8 @@ class ExperimentalWeightsWarning(UserWarning):
     """The 2020 ACS 1-year PUMS carries experimental weights; estimates are not comparable."""
 
 
-class SurveyYearError(ValueError, ScorecardError):
+class SurveyYearError(MessageError, ValueError):
     """The survey year of a file cannot be determined."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __reduce__(self):
-        return type(self), (self.message,)
 
 
 # --------------------------------------------------------------------------- public entry point

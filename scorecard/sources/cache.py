@@ -62,13 +62,13 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from scorecard.atomic import atomic_write
 from scorecard.microdata import Microdata, RecordReport
 
 __all__ = [
@@ -200,17 +200,17 @@ def save_microdata(micro: Microdata, directory: str | os.PathLike, key: str) -> 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     files = {"frame": f"{key}.frame.parquet", "report": f"{key}.report.parquet"}
-    _atomic(directory / files["frame"], lambda path: micro.frame.to_parquet(path, index=False))
+    atomic_write(directory / files["frame"], lambda path: micro.frame.to_parquet(path, index=False))
     report = micro.report.entries.astype({"count": "int64"})
-    _atomic(directory / files["report"], lambda path: report.to_parquet(path, index=False))
+    atomic_write(directory / files["report"], lambda path: report.to_parquet(path, index=False))
     for name in _MATRICES:
         matrix = getattr(micro, name)
         if matrix is not None:
             files[name] = f"{key}.{name}.npy"
-            _atomic(directory / files[name], lambda path, m=matrix: _save_npy(path, m))
+            atomic_write(directory / files[name], lambda path, m=matrix: _save_npy(path, m))
     attrs = {k: v for k, v in micro.attrs.items() if k != "cache"}
     manifest = json.dumps({"format": FORMAT_VERSION, "files": files, "attrs": attrs}, default=str, indent=1)
-    _atomic(directory / f"{key}.json", lambda path: Path(path).write_text(manifest, encoding="utf-8"))
+    atomic_write(directory / f"{key}.json", lambda path: Path(path).write_text(manifest, encoding="utf-8"))
 
 
 def load_microdata(directory: str | os.PathLike, key: str) -> Microdata | None:
@@ -231,17 +231,6 @@ def load_microdata(directory: str | os.PathLike, key: str) -> Microdata | None:
 def _save_npy(path: str, matrix: np.ndarray) -> None:
     with open(path, "wb") as handle:
         np.save(handle, np.ascontiguousarray(matrix, dtype=np.float32))
-
-
-def _atomic(target: Path, write: Callable[[str], object]) -> None:
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _with_cache_attr(micro: Microdata, state: str) -> Microdata:

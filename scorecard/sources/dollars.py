@@ -33,25 +33,15 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from scorecard.errors import ScorecardError
+from scorecard.errors import MessageError
 
 __all__ = ["DollarsYearError", "cpi_ratio", "load_cpi_u_rs", "to_constant_dollars"]
 
 _TABLE = "cpi_u_rs.csv"
 
 
-class DollarsYearError(ValueError, ScorecardError):
+class DollarsYearError(MessageError, ValueError):
     """A year has no (verified) CPI-U-RS value, so dollars cannot be converted."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __reduce__(self):
-        return type(self), (self.message,)
 
 
 @functools.lru_cache(maxsize=1)

@@ -24,12 +24,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from scorecard.atomic import atomic_write_text
 from scorecard.tables.errors import CensusApiError
 
 __all__ = ["fetch_acs_table", "DEFAULT_BASE_URL", "default_cache_dir"]
@@ -108,7 +108,7 @@ def fetch_acs_table(
         labels = _get_json(f"{root}/groups/{table}.json", {}, key, timeout)
         if not isinstance(labels, dict) or not isinstance(labels.get("variables"), dict):
             raise CensusApiError(f"{root}/groups/{table}.json: expected {{'variables': {{...}}}}, got something else.")
-        _write_atomic(legend_path, json.dumps(labels))
+        atomic_write_text(legend_path, json.dumps(labels))
     if refresh or not data_path.exists():
         query = {"get": f"group({table})", "for": geography}
         if within:
@@ -116,7 +116,7 @@ def fetch_acs_table(
         rows = _get_json(root, query, key, timeout)
         if not (isinstance(rows, list) and rows and all(isinstance(r, list) for r in rows)):
             raise CensusApiError(f"{root}: expected the API's array of arrays for group({table}), got something else.")
-        _write_atomic(data_path, json.dumps(rows))
+        atomic_write_text(data_path, json.dumps(rows))
     return data_path
 
 
@@ -156,13 +156,3 @@ def _get_json(url: str, query: dict[str, str], key: str | None, timeout: float):
         raise CensusApiError(f"{shown}: the answer is not JSON ({snippet!r}); is the table, year or geography valid?") from None
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
