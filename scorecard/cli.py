@@ -47,6 +47,9 @@ def run_demo(output: str | Path, *, scale: str = "demo", refresh: bool = False, 
         places = sc.Places.from_crosswalk(list(paths["crosswalks"].values()))
     echo(f"Read {micro!r}")
     echo(str(micro.report))
+    negative = {k: n for k, n in micro.negative_replicate_weights.items() if n}
+    if negative:
+        echo(f"  records with a negative replicate weight (kept, as published): {negative}")
     for message in dict.fromkeys(f"{type(w.message).__name__}: {w.message}" for w in caught):
         echo(f"warning: {message}")
     keys = [k for k in indicators.BUILTIN_KEYS]

@@ -328,6 +328,20 @@ class Microdata:
         return "none"
 
     @property
+    def negative_replicate_weights(self) -> dict[str, int]:
+        """Records with at least one negative replicate weight, by weight kind.
+
+        They are genuine in ACS files (the Census weighting can push a replicate
+        below zero), so they are kept and used as published; this count makes
+        them visible.
+        """
+        return {
+            kind: int((matrix < 0).any(axis=1).sum())
+            for kind, matrix in (("person", self.person_replicates), ("household", self.household_replicates))
+            if matrix is not None
+        }
+
+    @property
     def dollars_year(self) -> int | None:
         """Year of the constant dollars income columns are expressed in."""
         value = self.attrs.get("dollars_year")

@@ -299,10 +299,19 @@ def test_invalid_person_weight(tmp_path, value, kind):
         read(write(tmp_path / "ss16p53.csv", records))
 
 
-def test_invalid_replicate_weight(tmp_path):
-    records = with_replicates([person("127", 1)], "pwgtp")
+def test_negative_replicate_weight_is_kept_and_counted(tmp_path):
+    """Real ACS files carry negative replicate weights (16 in one 2015 WA housing record): not an error."""
+    records = with_replicates([person("127", 1), person("127", 2)], "pwgtp")
     records[0]["pwgtp37"] = "-1"
-    with pytest.raises(InvalidWeightError, match="column pwgtp37 has 1 negative"):
+    micro = read(write(tmp_path / "ss16p53.csv", records))
+    assert micro.person_replicates[0, 36] == -1
+    assert micro.negative_replicate_weights == {"person": 1}
+
+
+def test_missing_replicate_weight(tmp_path):
+    records = with_replicates([person("127", 1)], "pwgtp")
+    records[0]["pwgtp37"] = ""
+    with pytest.raises(InvalidWeightError, match="column pwgtp37 has 1 missing"):
         read(write(tmp_path / "ss16p53.csv", records))
 
 

@@ -278,7 +278,16 @@ def test_weeks_worked_needed(tmp_path):
         _read(tmp_path, acs_records().drop(columns=["WKSWORK1", "WKSWORK2"]))
 
 
-@pytest.mark.parametrize("column", ["PERWT", "HHWT", "REPWTP7", "REPWT80"])
+@pytest.mark.parametrize("column", ["REPWTP7", "REPWT80"])
+def test_negative_replicate_weight_is_kept_and_counted(tmp_path, column):
+    records = acs_records()
+    records.loc[6, column] = -10.0
+    micro = _read(tmp_path, records)
+    kind = "person" if column.startswith("REPWTP") else "household"
+    assert micro.negative_replicate_weights[kind] >= 1
+
+
+@pytest.mark.parametrize("column", ["PERWT", "HHWT"])
 def test_negative_weight(tmp_path, column):
     records = acs_records()
     records.loc[6, column] = -10.0

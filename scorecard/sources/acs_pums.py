@@ -666,7 +666,7 @@ class _Table:
 
 def _read_table(source: _Member, cols: dict[str, str], replicate_columns: list[str], *, floats: set[str]) -> _Table:
     types = {actual: (pa.float64() if canonical in floats else pa.string()) for canonical, actual in cols.items()}
-    types.update({column: pa.float64() for column in replicate_columns})
+    types.update({column: pa.float32() for column in replicate_columns})  # Census replicate weights are integers
     convert = pacsv.ConvertOptions(
         include_columns=list(dict.fromkeys([*cols.values(), *replicate_columns])),
         column_types=types,
@@ -693,10 +693,12 @@ def _read_table(source: _Member, cols: dict[str, str], replicate_columns: list[s
     )
     replicates = None
     if replicate_columns:
-        replicates = np.column_stack(
-            [table.column(c).to_numpy().astype("float64", copy=False) for c in replicate_columns]
-        )
-        check_weights(replicates, source=source.name, columns=replicate_columns, what="Replicate weights")
+        replicates = np.empty((table.num_rows, len(replicate_columns)), dtype=np.float32)
+        for j, column in enumerate(replicate_columns):  # one column at a time: no float64 copy of the matrix
+            replicates[:, j] = table.column(column).to_numpy()
+        # Negative replicate weights are real in ACS files (e.g. 2015 WA housing): kept, counted by Microdata.
+        check_weights(replicates, source=source.name, columns=replicate_columns, what="Replicate weights",
+                      allow_negative=True)
     return _Table(frame, replicates)
 
 

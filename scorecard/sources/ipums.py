@@ -689,7 +689,8 @@ def _read_uncached(ddi_path: Path, codebook, data_path: Path, dollars_year: int 
             replicates[name] = None
             continue
         matrix = np.concatenate([getattr(p, name) for p in pieces])
-        check_weights(matrix, source=source, columns=columns, what="Replicate weights")
+        # Negative replicate weights occur in real ACS data: kept, counted by Microdata.negative_replicate_weights.
+        check_weights(matrix, source=source, columns=columns, what="Replicate weights", allow_negative=True)
         replicates[name] = matrix.astype(np.float32)
 
     keep = np.concatenate([p.keep for p in pieces])
