@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from scorecard import schema
@@ -726,6 +727,11 @@ def _strip_leading_zeros(serial: pd.Series) -> pd.Series:
 
 
 def _numbers(frame: pd.DataFrame, canonical: str, source: str, cols: dict[str, str]) -> pd.Series:
+    try:  # fast path: Arrow parses the text; any non-number falls through to the explanatory path below
+        parsed = pc.cast(pc.utf8_trim_whitespace(pa.Array.from_pandas(frame[canonical].astype("string"))), pa.float64())
+        return pd.Series(parsed.to_numpy(zero_copy_only=False), index=frame.index, dtype="Float64")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
     text = _text(frame[canonical])
     numbers = pd.to_numeric(text, errors="coerce")
     bad = (numbers.isna() & text.notna()).to_numpy()
