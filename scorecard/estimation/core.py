@@ -15,6 +15,7 @@ a dask cluster.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from scorecard.estimation.variance import SDR_SCALE, linearized_variance, sdr_se
 from scorecard.microdata import Microdata
 from scorecard.places import Places
 
-__all__ = ["estimate", "partial_estimate", "combine", "finalize", "Partial", "EstimateSpec"]
+__all__ = ["estimate", "partial_estimate", "combine", "finalize", "Partial", "EstimateSpec", "MedianInput"]
 
 _ADDITIVE = ("proportion", "total", "mean", "ratio")
 
@@ -61,6 +62,54 @@ class EstimateSpec:
         return GroupLayout.build(self.places, years, self.cohorts, [as_grouping(g, frame) for g in self.by])
 
 
+@dataclass(frozen=True, eq=False)
+class MedianInput:
+    """What a median needs: each entry's cell, value, record row and allocation factor.
+
+    ``rows`` index ``full`` (float64 full-sample weights) and ``replicates``
+    (float32, or None): the piece's own weight arrays, not copies, so a median
+    over a national file gathers weight rows one block at a time.
+    """
+
+    cells: np.ndarray
+    values: np.ndarray
+    rows: np.ndarray
+    factor: np.ndarray
+    full: np.ndarray
+    replicates: np.ndarray | None
+
+    def weights(self, take: np.ndarray) -> np.ndarray:
+        """float64 weights (len(take), 1 + R) of the entries at ``take``, times their factors."""
+        rows = self.rows[take]
+        out = np.empty((len(take), 1 + (0 if self.replicates is None else self.replicates.shape[1])))
+        out[:, 0] = self.full[rows]
+        if self.replicates is not None:
+            out[:, 1:] = self.replicates[rows]
+        out *= self.factor[take, None]
+        return out
+
+    def detached(self) -> MedianInput:
+        """The same input holding only its own rows of the weight arrays (to outlive the piece)."""
+        return MedianInput(
+            self.cells, self.values, np.arange(len(self.rows)), self.factor, self.full[self.rows],
+            None if self.replicates is None else self.replicates[self.rows],
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[MedianInput]) -> MedianInput:
+        """One input from detached parts whose cells are already in a common layout."""
+        offsets = np.cumsum([0] + [len(p.rows) for p in parts[:-1]])
+        replicates = [p.replicates for p in parts]
+        return MedianInput(
+            np.concatenate([p.cells for p in parts]),
+            np.concatenate([p.values for p in parts]),
+            np.concatenate([p.rows + o for p, o in zip(parts, offsets)]),
+            np.concatenate([p.factor for p in parts]),
+            np.concatenate([p.full for p in parts]),
+            None if any(r is None for r in replicates) else np.concatenate(replicates),
+        )
+
+
 @dataclass(eq=False)
 class Partial:
     """Additive pieces of an estimate for one set of records.
@@ -74,13 +123,17 @@ class Partial:
     sums: np.ndarray
     n_unweighted: np.ndarray  # (K, cells)
     universe_weighted: np.ndarray  # (K, cells)
-    median_inputs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # key -> (cell, value, weights (E, 1+R))
+    median_inputs: dict[str, MedianInput]
     n_columns: int
     variance_method: str
     missing_value: dict[str, int]
     records: int
     attrs: dict = field(default_factory=dict)
     linearized_se: np.ndarray | None = None  # (K, cells) for single-piece linearization
+
+    def detached(self) -> Partial:
+        """The partial without references to its piece's weight arrays (keeps only what medians need)."""
+        return dataclasses.replace(self, median_inputs={k: m.detached() for k, m in self.median_inputs.items()})
 
 
 def _check_columns(micro: Microdata, inds: Sequence[Indicator], layout_columns: Iterable[str]) -> None:
@@ -158,12 +211,9 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
             missing_value[ind.key] = ev.missing_value
             if ind.statistic == "median":
                 rows = entries.row[inside]
-                weights = np.empty((len(rows), n_columns))
-                weights[:, 0] = full[rows]
-                if n_columns > 1:
-                    weights[:, 1:] = replicates[rows]
-                weights *= entries.factor[inside, None]
-                median_inputs[ind.key] = (entries.group[inside], ev.value[rows], weights)
+                median_inputs[ind.key] = MedianInput(
+                    entries.group[inside], ev.value[rows], rows, entries.factor[inside], full, replicates
+                )
     partial = Partial(
         spec=spec,
         layout=layout,
@@ -289,13 +339,12 @@ def combine(partials: Sequence[Partial]) -> Partial:
         sums[..., : p.n_columns] += _widen(p.sums, p.layout.shape, shape, position)
         n_unweighted += _widen(p.n_unweighted, p.layout.shape, shape, position)
         universe_weighted += _widen(p.universe_weighted, p.layout.shape, shape, position)
-        for key, (cells, values, weights) in p.median_inputs.items():
-            index = list(np.unravel_index(cells, p.layout.shape))
+        for key, median in p.median_inputs.items():
+            index = list(np.unravel_index(median.cells, p.layout.shape))
             index[1] = position[index[1]]
-            median_parts.setdefault(key, []).append((np.ravel_multi_index(index, shape), values, weights))
-    median_inputs = {
-        key: tuple(np.concatenate([part[i] for part in parts]) for i in range(3)) for key, parts in median_parts.items()
-    }
+            widened = dataclasses.replace(median.detached(), cells=np.ravel_multi_index(index, shape))
+            median_parts.setdefault(key, []).append(widened)
+    median_inputs = {key: MedianInput.concat(parts) for key, parts in median_parts.items()}
     sources = [s for p in partials for s in (p.attrs.get("sources") or [p.attrs.get("source")])]
     return Partial(
         spec=first.spec,
@@ -325,11 +374,11 @@ def _replicate_estimates(partial: Partial) -> tuple[np.ndarray, np.ndarray]:
                 theta[k] = numerator
             else:
                 theta[k] = np.where(denominator > 0, numerator / denominator, np.nan)
-    for key, (cells, values, weights) in partial.median_inputs.items():
+    for key, median in partial.median_inputs.items():
         k = [i.key for i in spec.indicators].index(key)
-        theta[k, :, : weights.shape[1]] = grouped_quantile(
-            cells, values, weights, n_groups=partial.layout.size, p=spec.quantile
-        )
+        quantiles = grouped_quantile(median.cells, median.values, median.weights, n_groups=partial.layout.size,
+                                     p=spec.quantile)
+        theta[k, :, : quantiles.shape[1]] = quantiles
     return theta
 
 
@@ -466,5 +515,5 @@ def estimate(
 
         partial = combine(partials_on_cluster(client, micro, spec))
     else:
-        partial = combine([partial_estimate(piece() if callable(piece) else piece, spec) for piece in micro])
+        partial = combine([partial_estimate(piece() if callable(piece) else piece, spec).detached() for piece in micro])
     return finalize(partial, keep_replicates=keep_replicates, reliability=reliability)

@@ -16,7 +16,7 @@ __all__ = ["partials_on_cluster"]
 
 
 def _reduce(piece: Microdata | Callable[[], Microdata], spec: EstimateSpec) -> Partial:
-    return partial_estimate(piece() if callable(piece) else piece, spec)
+    return partial_estimate(piece() if callable(piece) else piece, spec).detached()
 
 
 def partials_on_cluster(client, pieces: Iterable[Microdata | Callable[[], Microdata]], spec: EstimateSpec) -> list[Partial]:

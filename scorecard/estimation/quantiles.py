@@ -10,10 +10,11 @@ weights (the published *tables* instead interpolate within income brackets;
 our estimates are not bracketed, so they do not interpolate). The ACS's rare
 negative replicate weights are treated as zero inside medians only.
 
-All groups and all weight columns are searched in one ``np.searchsorted``:
-records are sorted by (group, value), weights are cumulated down each column,
-and each column is shifted by a constant larger than any cumulative sum so
-that the 81 columns laid end to end form one non-decreasing array.
+Records are sorted once by (group, value). Then, in blocks of whole groups
+(bounded memory), the weights of a block are laid out one weight column per
+row, cumulated along each row, and shifted by a constant larger than any
+cumulative sum, so that all columns laid end to end form one non-decreasing
+array: one ``np.searchsorted`` finds every group's quantile under every weight.
 
 Examples
 --------
@@ -27,13 +28,24 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-__all__ = ["grouped_quantile"]
+__all__ = ["grouped_quantile", "BLOCK"]
+
+#: Entries per block (whole groups); temporaries are about BLOCK × columns × 8 bytes.
+BLOCK = 131_072
 
 
 def grouped_quantile(
-    group: np.ndarray, value: np.ndarray, weights: np.ndarray, *, n_groups: int, p: float | np.ndarray = 0.5
+    group: np.ndarray,
+    value: np.ndarray,
+    weights: np.ndarray | Callable[[np.ndarray], np.ndarray],
+    *,
+    n_groups: int,
+    p: float | np.ndarray = 0.5,
+    block: int = BLOCK,
 ) -> np.ndarray:
     """The ``p``-quantile of ``value`` in each group for each weight column.
 
@@ -42,37 +54,49 @@ def grouped_quantile(
     group : int array (E,)
         Group of each entry (0 .. n_groups-1).
     value : float array (E,)
-    weights : float array (E, R)
-        Non-negative weights (already multiplied by allocation factors).
+    weights : float array (E, R), or callable
+        Non-negative weights (already multiplied by allocation factors), or a
+        function that returns the float64 (len(take), R) weights of the
+        entries at positions ``take`` — so a caller can gather them from a
+        larger matrix one block at a time instead of materializing them.
     n_groups : int
     p : float or float array (n_groups,), default=0.5
         The probability, one for all groups or one per group.
+    block : int
+        Entries per block.
 
     Returns
     -------
     float64 array (n_groups, R); NaN where a group has no positive weight.
     """
-    n_columns = weights.shape[1]
-    out = np.full((n_groups, n_columns), np.nan)
+    weights_of = weights if callable(weights) else (lambda take: np.asarray(weights[take], dtype="float64"))
     if len(group) == 0:
-        return out
+        n_columns = 1 if callable(weights) else weights.shape[1]
+        return np.full((n_groups, n_columns), np.nan)
     order = np.lexsort((value, group))
-    group, value = group[order], value[order]
-    # Negative replicate weights (rare but real in ACS files) would make the CDF non-monotone: they count as 0 here.
-    cumulative = np.cumsum(np.maximum(weights[order], 0.0), axis=0, dtype="float64")  # (E, R)
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    ends = np.r_[starts[1:], len(group)] - 1
-    before = np.where(starts[:, None] > 0, cumulative[np.maximum(starts - 1, 0)], 0.0)  # (G', R)
-    totals = cumulative[ends] - before
+    sorted_group, sorted_value = group[order], value[order]
+    starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
+    ends = np.r_[starts[1:], len(group)]
     share = np.asarray(p, dtype="float64")
-    share = share[group[starts], None] if share.ndim else share
-    targets = before + share * totals
-    # Lay the R columns end to end: shift column r by r × (grand total + 1).
-    shift = (np.arange(n_columns) * (cumulative[-1].max() + 1.0))[None, :]
-    flat = (cumulative + shift).T.ravel()
-    position = np.searchsorted(flat, (targets + shift).T.ravel(), side="left")
-    position = position.reshape(n_columns, len(starts)).T - np.arange(n_columns)[None, :] * len(group)
-    position = np.clip(position, starts[:, None], ends[:, None])
-    result = np.where(totals > 0, value[position], np.nan)
-    out[group[starts]] = result
+    share = share[sorted_group[starts]] if share.ndim else np.full(len(starts), float(share))
+    # Blocks end on group boundaries: the first group starting at or after each multiple of `block`.
+    cuts = np.unique(np.r_[0, np.searchsorted(starts, np.arange(block, len(group), block)), len(starts)])
+    out = None
+    for first, last in zip(cuts[:-1], cuts[1:]):  # blocks of groups, for bounded memory
+        lo, hi = starts[first], ends[last - 1]
+        columns = np.ascontiguousarray(np.maximum(weights_of(order[lo:hi]), 0.0).T)  # (R, B)
+        if out is None:
+            out = np.full((n_groups, columns.shape[0]), np.nan)
+        np.cumsum(columns, axis=1, out=columns)
+        local_start, local_end = starts[first:last] - lo, ends[first:last] - lo - 1
+        before = np.where(local_start > 0, columns[:, np.maximum(local_start - 1, 0)], 0.0)  # (R, G_b)
+        totals = columns[:, local_end] - before
+        targets = before + share[first:last] * totals
+        shift = (np.arange(columns.shape[0]) * (columns[:, -1].max() + 1.0))[:, None]
+        columns += shift
+        position = np.searchsorted(columns.ravel(), (targets + shift).ravel(), side="left")
+        position = position.reshape(columns.shape[0], -1) - np.arange(columns.shape[0])[:, None] * (hi - lo)
+        position = np.clip(position, local_start, local_end)
+        result = np.where(totals > 0, sorted_value[lo:hi][position], np.nan)
+        out[sorted_group[starts[first:last]]] = result.T
     return out
