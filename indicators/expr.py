@@ -197,6 +197,22 @@ _COMPARE: dict[str, Callable] = {
 _ARITH: dict[str, Callable] = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 
 
+def _category_codes(operand: Expr, frame: pd.DataFrame) -> tuple[np.ndarray, pd.Index] | None:
+    """(integer codes, categories) when ``operand`` is a categorical column, else None.
+
+    Comparing codes is the fast path: no object arrays of labels are built.
+    """
+    if isinstance(operand, _Column) and isinstance(frame[operand.name].dtype, pd.CategoricalDtype):
+        values = frame[operand.name]
+        return values.cat.codes.to_numpy(), values.cat.categories
+    return None
+
+
+def _codes_of(categories: pd.Index, labels) -> np.ndarray:
+    """Codes of the ``labels`` that are categories (others match nothing)."""
+    return np.array([categories.get_loc(v) for v in labels if v in categories], dtype=np.int64)
+
+
 def _present(values: np.ndarray) -> np.ndarray:
     if values.dtype == object:
         return pd.notna(values)
@@ -214,6 +230,11 @@ class _Compare(Expr):
         return self.left.columns | self.right.columns
 
     def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+        coded = _category_codes(self.left, frame) if isinstance(self.right, _Literal) else None
+        if coded is not None and self.op in ("==", "!="):
+            codes, categories = coded
+            hit = np.isin(codes, _codes_of(categories, [self.right.value]))
+            return hit if self.op == "==" else (~hit & (codes >= 0))
         left, right = self.left.evaluate(frame), self.right.evaluate(frame)
         present = _present(left) & _present(right)
         out = np.zeros(len(frame), dtype=bool)
@@ -241,6 +262,10 @@ class _IsIn(Expr):
         return self.operand.columns
 
     def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+        coded = _category_codes(self.operand, frame)
+        if coded is not None:
+            codes, categories = coded
+            return np.isin(codes, _codes_of(categories, self.values))
         values = self.operand.evaluate(frame)
         return np.asarray(pd.Series(values, dtype=object).isin(self.values), dtype=bool)
 
@@ -261,6 +286,9 @@ class _NotNA(Expr):
         return self.operand.columns
 
     def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+        coded = _category_codes(self.operand, frame)
+        if coded is not None:
+            return coded[0] >= 0
         return _present(self.operand.evaluate(frame))
 
     def __str__(self) -> str:

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from scorecard.errors import MissingColumnsError, PlaceError, UnreadableFileError
 
@@ -316,17 +318,29 @@ class Places:
             rows = np.arange(len(frame))
             return rows, np.zeros(len(frame), dtype=np.int64), np.ones(len(frame))
         index = {p: i for i, p in enumerate(self.ids)}
-        keys = pd.DataFrame(
-            {
-                "state": frame["state"].astype(str).to_numpy(),
-                "puma": frame["puma"].astype(str).to_numpy(),
-                "puma_vintage": frame["puma_vintage"].to_numpy(dtype="float64", na_value=np.nan),
-                "row": np.arange(len(frame)),
-            }
-        )
-        table = self.table.assign(
-            place_index=self.table["place"].map(index).astype(np.int64),
-            puma_vintage=self.table["puma_vintage"].astype("float64"),
-        )[["state", "puma", "puma_vintage", "place_index", "factor"]]
-        merged = keys.merge(table, on=["state", "puma", "puma_vintage"], how="inner")
-        return merged["row"].to_numpy(), merged["place_index"].to_numpy(), merged["factor"].to_numpy(dtype="float64")
+        table = self.table
+        table_keys = _puma_keys(table["state"], table["puma"], table["puma_vintage"])
+        record_keys = _puma_keys(frame["state"], frame["puma"], frame["puma_vintage"])
+        # Integer join: each record matches the crosswalk rows of its (vintage, state, PUMA) key.
+        order = np.argsort(table_keys, kind="stable")
+        sorted_keys = table_keys[order]
+        first = np.searchsorted(sorted_keys, record_keys, side="left")
+        counts = np.searchsorted(sorted_keys, record_keys, side="right") - first
+        rows = np.repeat(np.arange(len(frame)), counts)
+        within = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+        matched = order[np.repeat(first, counts) + within]
+        place_index = table["place"].map(index).to_numpy(dtype=np.int64)
+        return rows, place_index[matched], table["factor"].to_numpy(dtype="float64")[matched]
+
+
+def _puma_keys(state: pd.Series, puma: pd.Series, vintage: pd.Series) -> np.ndarray:
+    """One int64 per (PUMA vintage, state, PUMA) — codes are digits in every Census and IPUMS file."""
+    numbers = []
+    for codes in (state, puma):
+        text = pa.Array.from_pandas(codes.astype("string"))
+        try:
+            numbers.append(pc.fill_null(pc.cast(text, pa.int64()), -1).to_numpy(zero_copy_only=False))
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+            raise PlaceError(f"State and PUMA codes must be digits; found {error}.") from None
+    years = vintage.to_numpy(dtype="float64", na_value=-1.0).astype(np.int64)
+    return years * 10**8 + numbers[0] * 10**5 + numbers[1]

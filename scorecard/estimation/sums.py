@@ -80,9 +80,10 @@ def segment_weight_sums(
     unique_keys, cell = np.unique(keys, return_inverse=True)
     cell = cell.ravel()
     sums = np.zeros((len(unique_keys), n_columns))
-    order = np.argsort(rows, kind="stable")
+    order = np.argsort(rows, kind="stable") if np.any(rows[1:] < rows[:-1]) else np.arange(len(rows))
     sorted_rows = rows[order]
     first_row, last_row = int(sorted_rows[0]), int(sorted_rows[-1]) + 1
+    buffer = np.empty((min(block, last_row - first_row), n_columns))  # reused: no fresh pages per block
     for lo_row in range(first_row, last_row, block):  # blocks of records, for bounded memory
         hi_row = min(lo_row + block, last_row)
         lo, hi = np.searchsorted(sorted_rows, [lo_row, hi_row])
@@ -93,7 +94,7 @@ def segment_weight_sums(
         matrix = sp.csr_matrix(
             (scale[take], (local_index.ravel(), rows[take] - lo_row)), shape=(len(local_cells), hi_row - lo_row)
         )
-        weights = np.empty((hi_row - lo_row, n_columns))
+        weights = buffer[: hi_row - lo_row]
         weights[:, 0] = full_weight[lo_row:hi_row]
         if replicates is not None:
             weights[:, 1:] = replicates[lo_row:hi_row]
