@@ -238,3 +238,15 @@ def test_many_indicators_at_once_equal_one_at_a_time(micro, scheme):
         for variable in ["estimate", "se", "n_unweighted"]:
             np.testing.assert_allclose(together[variable].sel(indicator=name).values,
                                        alone[variable].sel(indicator=name).values, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("n_bits", [1, 3, 12, 20, 21, 63, 64, 130])
+def test_signatures_round_trip(n_bits):
+    from scorecard.estimation.sums import _signatures
+
+    rng = np.random.default_rng(n_bits)
+    binary = rng.random((500, n_bits)) < 0.3
+    binary[:5] = False  # an all-zero signature
+    signature, bits = _signatures(binary)
+    np.testing.assert_array_equal(bits[signature], binary)
+    assert len(np.unique(signature)) == len(bits) == len(np.unique(binary, axis=0))

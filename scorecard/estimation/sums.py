@@ -115,6 +115,10 @@ def _distinct_columns(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(first_of), np.array(representative)
 
 
+#: Up to this many distinct bits, signatures are numbered with a bincount instead of a sort.
+_DENSE_BITS = 20
+
+
 def _signatures(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(signature id per record, bit pattern per signature) of a boolean (N, M) matrix."""
     n_bits = binary.shape[1]
@@ -122,7 +126,13 @@ def _signatures(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for start in range(0, n_bits, 63):  # 63 bits per uint64 word; loop over words, not records
         chunk = binary[:, start : start + 63].astype(np.uint64)
         words.append((chunk << np.arange(chunk.shape[1], dtype=np.uint64)).sum(axis=1, dtype=np.uint64))
-    if len(words) == 1:
+    if n_bits <= _DENSE_BITS:  # few bits: distinct codes by counting, no sort
+        code = words[0].astype(np.int64)
+        present = np.bincount(code, minlength=1 << n_bits) > 0
+        patterns = np.flatnonzero(present).astype(np.uint64)[:, None]
+        sig_id = (np.cumsum(present) - 1)[code]
+        stacked = words[0][:, None]
+    elif len(words) == 1:
         patterns, sig_id = np.unique(words[0], return_inverse=True)
         stacked, patterns = words[0][:, None], patterns[:, None]
     else:
