@@ -621,8 +621,8 @@ def _open_binary(source: _Member):
 
 def _header(source: _Member) -> list[str]:
     try:
-        with _open_binary(source) as handle:
-            line = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace").readline()
+        with _open_binary(source) as handle, io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace") as text:
+            line = text.readline()
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise UnreadableFileError(f"{source.name}: cannot be read ({error}). Download the file again.") from None
     names = [name.strip().strip('"') for name in line.strip().split(",")]
