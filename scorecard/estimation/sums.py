@@ -77,8 +77,7 @@ def segment_weight_sums(
     n_columns = 1 + (0 if replicates is None else replicates.shape[1])
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros((0, n_columns))
-    unique_keys, cell = np.unique(keys, return_inverse=True)
-    cell = cell.ravel()
+    unique_keys, cell = _unique(keys)
     sums = np.zeros((len(unique_keys), n_columns))
     order = np.argsort(rows, kind="stable") if np.any(rows[1:] < rows[:-1]) else np.arange(len(rows))
     sorted_rows = rows[order]
@@ -90,7 +89,7 @@ def segment_weight_sums(
         if lo == hi:
             continue
         take = order[lo:hi]
-        local_cells, local_index = np.unique(cell[take], return_inverse=True)
+        local_cells, local_index = _unique(cell[take], bound=len(unique_keys))
         matrix = sp.csr_matrix(
             (scale[take], (local_index.ravel(), rows[take] - lo_row)), shape=(len(local_cells), hi_row - lo_row)
         )
@@ -100,6 +99,25 @@ def segment_weight_sums(
             weights[:, 1:] = replicates[lo_row:hi_row]
         sums[local_cells] += matrix @ weights
     return unique_keys, sums
+
+
+def _unique(values: np.ndarray, bound: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, index of each value among them) of non-negative integers.
+
+    When the values are below a small bound, a presence table numbers them in
+    linear time; otherwise ``np.unique`` sorts.
+    """
+    if len(values) == 0:
+        return values.astype(np.int64), np.zeros(0, dtype=np.int64)
+    bound = int(values.max()) + 1 if bound is None else bound
+    if bound <= max(4 * len(values), 1 << 20):
+        present = np.zeros(bound, dtype=bool)
+        present[values] = True
+        distinct = np.flatnonzero(present)
+        number = np.cumsum(present, dtype=np.int64) - 1
+        return distinct, number[values]
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return distinct, inverse.ravel()
 
 
 def _distinct_columns(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
