@@ -42,6 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from scorecard._join import match_sorted
 from scorecard.errors import MissingColumnsError, PlaceError, UnreadableFileError
 
 __all__ = ["Places", "CoverageWarning"]
@@ -323,12 +324,8 @@ class Places:
         record_keys = _puma_keys(frame["state"], frame["puma"], frame["puma_vintage"])
         # Integer join: each record matches the crosswalk rows of its (vintage, state, PUMA) key.
         order = np.argsort(table_keys, kind="stable")
-        sorted_keys = table_keys[order]
-        first = np.searchsorted(sorted_keys, record_keys, side="left")
-        counts = np.searchsorted(sorted_keys, record_keys, side="right") - first
-        rows = np.repeat(np.arange(len(frame)), counts)
-        within = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-        matched = order[np.repeat(first, counts) + within]
+        rows, position = match_sorted(record_keys, table_keys[order])
+        matched = order[position]
         place_index = table["place"].map(index).to_numpy(dtype=np.int64)
         return rows, place_index[matched], table["factor"].to_numpy(dtype="float64")[matched]
 

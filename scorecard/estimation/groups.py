@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from cohorts.schemes import AllRecords, Grouping
+from scorecard._join import match_sorted
 from scorecard.errors import EstimationError
 from scorecard.places import Places
 
@@ -120,16 +121,17 @@ class GroupLayout:
             unknown = sorted(set(years[~known_year].tolist()))
             raise EstimationError(f"Records have survey years {unknown} that the layout does not list {list(self.years)}.")
         rows, place_index, factor = self.places.memberships(frame)
-        table = pd.DataFrame({"row": rows, "place": place_index, "factor": factor})
-        table["year"] = year_index[rows]
+        columns = {"place": place_index}
         for name, grouping in (("cohort", self.cohorts), *((g.dimension, g) for g in self.extra)):
             member_rows, member_labels = grouping.membership(frame)
-            table = table.merge(pd.DataFrame({"row": member_rows, name: member_labels}), on="row", how="inner")
-        index_columns = [table[d].to_numpy(dtype=np.int64) for d in self.dims]
-        group = np.ravel_multi_index(index_columns, self.shape) if len(table) else np.zeros(0, dtype=np.int64)
-        order = np.argsort(table["row"].to_numpy(), kind="stable")
-        return Entries(
-            row=table["row"].to_numpy(dtype=np.int64)[order],
-            group=np.asarray(group, dtype=np.int64)[order],
-            factor=table["factor"].to_numpy(dtype="float64")[order],
-        )
+            order = np.argsort(member_rows, kind="stable")
+            left, right = match_sorted(rows, member_rows[order])
+            rows, factor = rows[left], factor[left]
+            columns = {key: values[left] for key, values in columns.items()}
+            columns[name] = member_labels[order][right]
+        columns["year"] = year_index[rows]
+        index_columns = [np.asarray(columns[d], dtype=np.int64) for d in self.dims]
+        group = np.ravel_multi_index(index_columns, self.shape) if len(rows) else np.zeros(0, dtype=np.int64)
+        order = np.argsort(rows, kind="stable")
+        return Entries(row=rows[order].astype(np.int64), group=np.asarray(group, dtype=np.int64)[order],
+                       factor=factor[order].astype("float64"))
