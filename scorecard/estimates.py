@@ -100,26 +100,25 @@ def finish(ds: xr.Dataset, reliability: Reliability | None = None, *, proportion
     xarray.Dataset
     """
     rel = reliability or Reliability()
-    estimate, se = ds["estimate"], ds["se"]
-    ds = ds.assign(moe90=Z90 * se)
-    magnitude = abs(estimate)
+    dims = ds["estimate"].dims
+    estimate = ds["estimate"].values.astype("float64")
+    se = ds["se"].transpose(*dims).values.astype("float64")
+    magnitude = np.abs(estimate)
     if rel.complement_cv and proportion is not None:
-        magnitude = xr.where(proportion, np.minimum(magnitude, abs(1 - estimate)), magnitude)
+        is_share = proportion.broadcast_like(ds["estimate"]).transpose(*dims).values.astype(bool)
+        magnitude = np.where(is_share, np.minimum(magnitude, np.abs(1 - estimate)), magnitude)
     with np.errstate(divide="ignore", invalid="ignore"):
-        cv = xr.where(magnitude > 0, se / magnitude, xr.where(se == 0, 0.0, np.inf))
-    cv = cv.where(estimate.notnull() & se.notnull())
-    ds = ds.assign(cv=cv)
-    n = ds["n_unweighted"] if "n_unweighted" in ds else xr.full_like(estimate, np.nan)
-    small_n = n.notnull() & (n < rel.min_n)
-    labels = np.full(estimate.shape, "reliable", dtype=object)
-    cv_values = cv.values
+        cv = np.where(magnitude > 0, se / magnitude, np.where(se == 0, 0.0, np.inf))
+    cv[np.isnan(estimate) | np.isnan(se)] = np.nan
+    n = ds["n_unweighted"].transpose(*dims).values if "n_unweighted" in ds else np.full(estimate.shape, np.nan)
+    labels = np.full(estimate.shape, "reliable", dtype="<U10")
     with np.errstate(invalid="ignore"):
-        labels[cv_values > rel.caution_cv] = "caution"
-        labels[(cv_values > rel.unreliable_cv) | small_n.values] = "unreliable"
-    labels[np.isnan(se.values.astype(float))] = "unreliable"  # no variance available: never "reliable"
-    labels[np.isnan(estimate.values.astype(float))] = "missing"
-    ds = ds.assign(reliable=(estimate.dims, labels.astype(str)))
+        labels[cv > rel.caution_cv] = "caution"
+        labels[(cv > rel.unreliable_cv) | (n < rel.min_n)] = "unreliable"
+    labels[np.isnan(se)] = "unreliable"  # no variance available: never "reliable"
+    labels[np.isnan(estimate)] = "missing"
+    ds = ds.assign(moe90=(dims, Z90 * se), cv=(dims, cv), reliable=(dims, labels))
     if "reason" not in ds:
-        ds = ds.assign(reason=(estimate.dims, np.full(estimate.shape, "", dtype=object).astype(str)))
+        ds = ds.assign(reason=(dims, np.full(estimate.shape, "", dtype="<U1")))
     ds.attrs.setdefault("reliability", repr(rel))
     return ds
