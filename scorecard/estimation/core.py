@@ -78,14 +78,14 @@ class MedianInput:
     full: np.ndarray
     replicates: np.ndarray | None
 
-    def weights(self, take: np.ndarray) -> np.ndarray:
-        """float64 weights (len(take), 1 + R) of the entries at ``take``, times their factors."""
+    def weight_columns(self, take: np.ndarray) -> np.ndarray:
+        """float64 weights of the entries at ``take``, times their factors, one weight column per row (1 + R, len(take))."""
         rows = self.rows[take]
-        out = np.empty((len(take), 1 + (0 if self.replicates is None else self.replicates.shape[1])))
-        out[:, 0] = self.full[rows]
+        out = np.empty((1 + (0 if self.replicates is None else self.replicates.shape[1]), len(take)))
+        out[0] = self.full[rows]
         if self.replicates is not None:
-            out[:, 1:] = self.replicates[rows]
-        out *= self.factor[take, None]
+            out[1:] = self.replicates[rows].T
+        out *= self.factor[take]
         return out
 
     def detached(self) -> MedianInput:
@@ -193,13 +193,13 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
         for ind in of_kind:
             if ind.statistic in _ADDITIVE:
                 ev = evaluations[ind.key]
-                numerator = ev.value
-                denominator = ev.denominator if ind.statistic == "ratio" else ev.universe.astype("float64")
+                numerator = ev.value.astype(bool) if ind.statistic == "proportion" else ev.value
+                denominator = ev.denominator if ind.statistic == "ratio" else ev.universe
                 columns += [numerator, denominator]
                 slots.append(additive.index(ind))
         if columns:  # slots of one weight kind are contiguous (see _additive), so this is a view
             view = sums[2 * slots[0] : 2 * slots[-1] + 2]
-            grouped_sums(entries, np.column_stack(columns), full, replicates, n_cells, out=view)
+            grouped_sums(entries, columns, full, replicates, n_cells, out=view)
         for ind in of_kind:
             k = spec.indicators.index(ind)
             ev = evaluations[ind.key]
@@ -376,7 +376,7 @@ def _replicate_estimates(partial: Partial) -> tuple[np.ndarray, np.ndarray]:
                 theta[k] = np.where(denominator > 0, numerator / denominator, np.nan)
     for key, median in partial.median_inputs.items():
         k = [i.key for i in spec.indicators].index(key)
-        quantiles = grouped_quantile(median.cells, median.values, median.weights, n_groups=partial.layout.size,
+        quantiles = grouped_quantile(median.cells, median.values, median.weight_columns, n_groups=partial.layout.size,
                                      p=spec.quantile)
         theta[k, :, : quantiles.shape[1]] = quantiles
     return theta

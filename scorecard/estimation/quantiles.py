@@ -55,10 +55,11 @@ def grouped_quantile(
         Group of each entry (0 .. n_groups-1).
     value : float array (E,)
     weights : float array (E, R), or callable
-        Non-negative weights (already multiplied by allocation factors), or a
-        function that returns the float64 (len(take), R) weights of the
-        entries at positions ``take`` — so a caller can gather them from a
-        larger matrix one block at a time instead of materializing them.
+        Weights (already multiplied by allocation factors), or a function
+        that returns the float64 weights of the entries at positions ``take``
+        laid out one weight column per row, shape (R, len(take)) — so a caller
+        can gather them from a larger matrix one block at a time instead of
+        materializing them.
     n_groups : int
     p : float or float array (n_groups,), default=0.5
         The probability, one for all groups or one per group.
@@ -69,7 +70,7 @@ def grouped_quantile(
     -------
     float64 array (n_groups, R); NaN where a group has no positive weight.
     """
-    weights_of = weights if callable(weights) else (lambda take: np.asarray(weights[take], dtype="float64"))
+    weights_of = weights if callable(weights) else (lambda take: np.array(weights[take].T, dtype="float64"))
     if len(group) == 0:
         n_columns = 1 if callable(weights) else weights.shape[1]
         return np.full((n_groups, n_columns), np.nan)
@@ -84,7 +85,8 @@ def grouped_quantile(
     out = None
     for first, last in zip(cuts[:-1], cuts[1:]):  # blocks of groups, for bounded memory
         lo, hi = starts[first], ends[last - 1]
-        columns = np.ascontiguousarray(np.maximum(weights_of(order[lo:hi]), 0.0).T)  # (R, B)
+        columns = np.ascontiguousarray(weights_of(order[lo:hi]), dtype="float64")  # (R, B), ours to modify
+        np.maximum(columns, 0.0, out=columns)
         if out is None:
             out = np.full((n_groups, columns.shape[0]), np.nan)
         np.cumsum(columns, axis=1, out=columns)

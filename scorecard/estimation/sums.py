@@ -30,6 +30,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -89,7 +91,10 @@ def segment_weight_sums(
         if lo == hi:
             continue
         take = order[lo:hi]
-        local_cells, local_index = _unique(cell[take], bound=len(unique_keys))
+        block_cells = cell[take]
+        lowest = int(block_cells.min())  # a block's cells are mostly a narrow range (files are sorted by place)
+        local_cells, local_index = _unique(block_cells - lowest)
+        local_cells = local_cells + lowest
         matrix = sp.csr_matrix(
             (scale[take], (local_index.ravel(), rows[take] - lo_row)), shape=(len(local_cells), hi_row - lo_row)
         )
@@ -120,12 +125,12 @@ def _unique(values: np.ndarray, bound: int | None = None) -> tuple[np.ndarray, n
     return distinct, inverse.ravel()
 
 
-def _distinct_columns(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _distinct_columns(binary: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(index of each column's distinct twin, first column of each distinct group); loops over columns only."""
     seen: dict[bytes, int] = {}
     first_of, representative = [], []
-    for j in range(binary.shape[1]):
-        packed = np.packbits(binary[:, j]).tobytes()
+    for j, column in enumerate(binary):
+        packed = np.packbits(column).tobytes()
         if packed not in seen:
             seen[packed] = len(representative)
             representative.append(j)
@@ -137,19 +142,19 @@ def _distinct_columns(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 _DENSE_BITS = 20
 
 
-def _signatures(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(signature id per record, bit pattern per signature) of a boolean (N, M) matrix."""
-    n_bits = binary.shape[1]
+def _signatures(binary: Sequence[np.ndarray] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(signature id per record, bit pattern per signature) of boolean columns (a list, or an (N, M) matrix)."""
+    columns = list(binary.T) if isinstance(binary, np.ndarray) else list(binary)
+    n_bits = len(columns)
     words = []
-    for start in range(0, n_bits, 63):  # 63 bits per uint64 word; loop over words, not records
-        chunk = binary[:, start : start + 63].astype(np.uint64)
-        words.append((chunk << np.arange(chunk.shape[1], dtype=np.uint64)).sum(axis=1, dtype=np.uint64))
+    for start in range(0, n_bits, 63):  # 63 bits per uint64 word; loops over bit columns, not records
+        word = np.zeros(len(columns[0]), dtype=np.uint64)
+        for b, column in enumerate(columns[start : start + 63]):
+            word |= column.astype(np.uint64) << np.uint64(b)
+        words.append(word)
     if n_bits <= _DENSE_BITS:  # few bits: distinct codes by counting, no sort
-        code = words[0].astype(np.int64)
-        present = np.bincount(code, minlength=1 << n_bits) > 0
-        patterns = np.flatnonzero(present).astype(np.uint64)[:, None]
-        sig_id = (np.cumsum(present) - 1)[code]
-        stacked = words[0][:, None]
+        patterns, sig_id = _unique(words[0].astype(np.int64), bound=1 << n_bits)
+        stacked, patterns = words[0][:, None], patterns.astype(np.uint64)[:, None]
     elif len(words) == 1:
         patterns, sig_id = np.unique(words[0], return_inverse=True)
         stacked, patterns = words[0][:, None], patterns[:, None]
@@ -163,12 +168,12 @@ def _signatures(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ],
         axis=1,
     )
-    return sig_id.ravel(), bits
+    return np.asarray(sig_id).ravel(), bits
 
 
 def grouped_sums(
     entries: Entries,
-    measures: np.ndarray,
+    measures: Sequence[np.ndarray],
     full_weight: np.ndarray,
     replicates: np.ndarray | None,
     n_groups: int,
@@ -176,10 +181,14 @@ def grouped_sums(
     out: np.ndarray | None = None,
     block: int = BLOCK,
 ) -> np.ndarray:
-    """``S[m, g, r]`` for every measure column of ``measures`` (N, M).
+    """``S[m, g, r]`` for every measure column.
 
     Parameters
     ----------
+    measures : sequence of arrays (N,)
+        One value per record for each measure; boolean arrays (0/1 measures:
+        universes and conditions) take the signature path, others are summed
+        with their values.
     out : float64 array (M, n_groups, >= 1 + R), optional
         Buffer the sums are added into (columns past 1 + R are left alone).
 
@@ -187,22 +196,22 @@ def grouped_sums(
     -------
     float64 array (M, n_groups, 1 + R) (``out`` when given)
     """
-    n_measures = measures.shape[1]
+    n_measures = len(measures)
     n_columns = 1 + (0 if replicates is None else replicates.shape[1])
     if out is None:
         out = np.zeros((n_measures, n_groups, n_columns))
     target = out[:, :, :n_columns]
     if len(entries) == 0 or n_measures == 0:
         return out
-    is_binary = np.all((measures == 0) | (measures == 1), axis=0)
-    binary_columns, other_columns = np.flatnonzero(is_binary), np.flatnonzero(~is_binary)
+    binary_columns = np.array([j for j, m in enumerate(measures) if m.dtype == bool], dtype=np.int64)
+    other_columns = np.array([j for j, m in enumerate(measures) if m.dtype != bool], dtype=np.int64)
 
     if len(binary_columns):
-        _add_binary_sums(target, measures[:, binary_columns] == 1, binary_columns, entries, full_weight, replicates,
-                         n_groups, block)
+        _add_binary_sums(target, [measures[j] for j in binary_columns], binary_columns, entries, full_weight,
+                         replicates, n_groups, block)
 
     if len(other_columns):
-        values = measures[:, other_columns]
+        values = np.column_stack([measures[j] for j in other_columns]).astype("float64")
         entry_values = values[entries.row]  # (E, M_other)
         entry_index, which = np.nonzero(entry_values * entries.factor[:, None])
         keys = other_columns[which] * n_groups + entries.group[entry_index]
@@ -216,10 +225,10 @@ def grouped_sums(
 
 
 def _add_binary_sums(target, binary, columns, entries, full_weight, replicates, n_groups, block) -> None:
-    """Add the sums of the 0/1 measure ``columns`` (given as the boolean matrix ``binary``) into ``target``."""
+    """Add the sums of the 0/1 measures ``binary`` (boolean arrays, measure indices ``columns``) into ``target``."""
     # Identical 0/1 columns (indicators sharing a universe) need one bit, not several.
     first_of, representative = _distinct_columns(binary)
-    sig_id, bits = _signatures(binary[:, representative])
+    sig_id, bits = _signatures([binary[j] for j in representative])
     empty_signature = ~bits.any(axis=1)
     n_sig = len(bits)
     keep = (entries.factor != 0) & ~empty_signature[sig_id[entries.row]]
