@@ -220,7 +220,9 @@ def _present(values: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class _Compare(Expr):
+class _Binary(Expr):
+    """An operator with two operands (comparisons and arithmetic)."""
+
     op: str
     left: Expr
     right: Expr
@@ -229,6 +231,9 @@ class _Compare(Expr):
     def columns(self) -> frozenset[str]:
         return self.left.columns | self.right.columns
 
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Compare(_Binary):
     def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
         coded = _category_codes(self.left, frame) if isinstance(self.right, _Literal) else None
         if coded is not None and self.op in ("==", "!="):
@@ -344,15 +349,7 @@ class _Not(Expr):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class _Arith(Expr):
-    op: str
-    left: Expr
-    right: Expr
-
-    @property
-    def columns(self) -> frozenset[str]:
-        return self.left.columns | self.right.columns
-
+class _Arith(_Binary):
     def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
         n = len(frame)
         with np.errstate(divide="ignore", invalid="ignore"):
