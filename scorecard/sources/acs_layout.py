@@ -96,7 +96,7 @@ def _numbers(frame: pd.DataFrame, canonical: str, source: str, cols: dict[str, s
     try:  # fast path: Arrow parses the text; any non-number falls through to the explanatory path below
         parsed = pc.cast(pc.utf8_trim_whitespace(pa.Array.from_pandas(frame[canonical].astype("string"))), pa.float64())
         return pd.Series(parsed.to_numpy(zero_copy_only=False), index=frame.index, dtype="Float64")
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    except pa.ArrowException:  # any Arrow failure: the slow path explains it
         pass
     text = _text(frame[canonical])
     numbers = pd.to_numeric(text, errors="coerce")

@@ -33,7 +33,7 @@ def _read_codebook(ddi_path: Path):
         raise UnreadableFileError(f"{ddi_path}: the DDI codebook is empty. Download it again from IPUMS USA.")
     try:
         codebook = readers.read_ipums_ddi(ddi_path)
-    except (ET.ParseError, AttributeError, KeyError, ValueError, NotImplementedError, OSError) as error:
+    except (ET.ParseError, AttributeError, KeyError, ValueError, RuntimeError, OSError) as error:  # RuntimeError: ipumspy refuses some layouts
         raise UnreadableFileError(
             f"{ddi_path}: not a readable IPUMS DDI codebook ({type(error).__name__}: {error}). "
             "Pass the .xml codebook delivered with the extract."
