@@ -250,3 +250,16 @@ def test_signatures_round_trip(n_bits):
     signature, bits = _signatures(binary)
     np.testing.assert_array_equal(bits[signature], binary)
     assert len(np.unique(signature)) == len(bits) == len(np.unique(binary, axis=0))
+
+
+def test_all_missing_values_give_nan_with_reason_and_a_count(micro):
+    frame = micro.frame.copy()
+    frame["earnings"] = np.nan
+    blank = sc.Microdata(frame, micro.person_replicates, micro.household_replicates, attrs=micro.attrs)
+    mean_earnings = Indicator(key="mean_earnings", label="Mean earnings", domain="income", universe=col("age") >= 16,
+                              measure=col("earnings"), statistic="mean")
+    est = sc.estimate(blank, [mean_earnings, "median_personal_earnings"])
+    assert est["estimate"].isnull().all() and est["se"].isnull().all()
+    assert set(np.unique(est["reason"].values)) == {"no records in the universe for this group"}
+    assert (est["reliable"] == "missing").all()
+    assert f'"mean_earnings": {int((frame["age"] >= 16).sum())}' in est.attrs["excluded_missing_value"]
