@@ -263,3 +263,15 @@ def test_all_missing_values_give_nan_with_reason_and_a_count(micro):
     assert set(np.unique(est["reason"].values)) == {"no records in the universe for this group"}
     assert (est["reliable"] == "missing").all()
     assert f'"mean_earnings": {int((frame["age"] >= 16).sum())}' in est.attrs["excluded_missing_value"]
+
+
+def test_places_without_the_data_vintage_warn_and_records_outside_are_counted(micro):
+    from scorecard.estimation import PumaVintageWarning
+
+    only_2020 = sc.Places.from_pumas(pd.DataFrame({"place": ["A"], "state": "53", "puma": ["00001"], "puma_vintage": 2020}))
+    with pytest.warns(PumaVintageWarning, match=r"2019 \(2010 PUMAs\), 2020 \(2010 PUMAs\)"):
+        est = sc.estimate(micro, ["naturalized"], places=only_2020)
+    assert est["estimate"].isnull().all()
+    assert est.attrs["records_outside_places_and_cohorts"] == len(micro)
+    inside = sc.estimate(micro, ["naturalized"], places=split_places())
+    assert inside.attrs["records_outside_places_and_cohorts"] == 0

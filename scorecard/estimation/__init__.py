@@ -9,6 +9,14 @@ Examples
 
 from __future__ import annotations
 
-from scorecard.estimation.core import EstimateSpec, Partial, combine, estimate, finalize, partial_estimate
+from scorecard.estimation.core import (
+    EstimateSpec,
+    Partial,
+    PumaVintageWarning,
+    combine,
+    estimate,
+    finalize,
+    partial_estimate,
+)
 
-__all__ = ["estimate", "partial_estimate", "combine", "finalize", "Partial", "EstimateSpec"]
+__all__ = ["estimate", "partial_estimate", "combine", "finalize", "Partial", "EstimateSpec", "PumaVintageWarning"]

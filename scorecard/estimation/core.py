@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -38,7 +39,16 @@ from scorecard.estimation.variance import SDR_SCALE, linearized_variance, sdr_se
 from scorecard.microdata import Microdata
 from scorecard.places import Places
 
-__all__ = ["estimate", "partial_estimate", "combine", "finalize", "Partial", "EstimateSpec", "MedianInput"]
+__all__ = [
+    "estimate",
+    "partial_estimate",
+    "combine",
+    "finalize",
+    "Partial",
+    "EstimateSpec",
+    "MedianInput",
+    "PumaVintageWarning",
+]
 
 _ADDITIVE = ("proportion", "total", "mean", "ratio")
 
@@ -128,6 +138,7 @@ class Partial:
     variance_method: str
     missing_value: dict[str, int]
     records: int
+    records_outside: int = 0  # records in no (place, cohort, ...) cell: outside every place or cohort
     attrs: dict = field(default_factory=dict)
     linearized_se: np.ndarray | None = None  # (K, cells) for single-piece linearization
 
@@ -153,6 +164,26 @@ def _check_columns(micro: Microdata, inds: Sequence[Indicator], layout_columns: 
         raise MissingColumnsError(source, missing, "The places, cohorts or groupings asked for need them.")
 
 
+class PumaVintageWarning(UserWarning):
+    """Survey years whose PUMA vintage the places do not cover: their place estimates will be empty."""
+
+
+def _warn_missing_vintages(frame: pd.DataFrame, layout: GroupLayout) -> None:
+    if layout.places.is_everywhere:
+        return
+    covered = set(pd.unique(layout.places.table["puma_vintage"].dropna()).astype(int).tolist())
+    pairs = frame[["survey_year", "puma_vintage"]].dropna().drop_duplicates()
+    uncovered = pairs[~pairs["puma_vintage"].astype(int).isin(covered)]
+    if len(uncovered):
+        listed = ", ".join(f"{int(y)} ({int(v)} PUMAs)" for y, v in uncovered.sort_values("survey_year").to_numpy())
+        warnings.warn(
+            f"The places have no PUMAs of the vintage used in survey years {listed}; their place estimates will be "
+            f"empty. Add the crosswalk for that PUMA vintage to Places.from_crosswalk (places cover {sorted(covered)}).",
+            PumaVintageWarning,
+            stacklevel=4,
+        )
+
+
 def _weights(micro: Microdata, kind: str) -> tuple[np.ndarray, np.ndarray | None]:
     full, replicates = micro.weights(kind)
     if micro.variance_method == "sdr" and replicates is None:
@@ -169,6 +200,7 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
     years = sorted(int(y) for y in pd.unique(frame["survey_year"].dropna()))
     layout = spec.layout(frame, years)
     _check_columns(micro, spec.indicators, layout.columns)
+    _warn_missing_vintages(frame, layout)
     entries = layout.entries(frame)
     n_cells = layout.size
     additive = _additive(spec.indicators)
@@ -225,6 +257,7 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
         variance_method=micro.variance_method,
         missing_value=missing_value,
         records=len(frame),
+        records_outside=len(frame) - len(np.unique(entries.row)),
         attrs=dict(micro.attrs),
     )
     if micro.variance_method == "linearization":
@@ -357,6 +390,7 @@ def combine(partials: Sequence[Partial]) -> Partial:
         variance_method=first.variance_method,
         missing_value={k: sum(p.missing_value.get(k, 0) for p in partials) for k in first.missing_value},
         records=sum(p.records for p in partials),
+        records_outside=sum(p.records_outside for p in partials),
         attrs={**first.attrs, "sources": sources},
     )
 
@@ -439,6 +473,7 @@ def finalize(partial: Partial, *, keep_replicates: bool = False, reliability: Re
             "variance_scale": SDR_SCALE if variance_method == "sdr" else "",
             "quantile_rule": "inverse weighted CDF, no interpolation (R survey qrule='math')",
             "records": partial.records,
+            "records_outside_places_and_cohorts": partial.records_outside,
             "excluded_missing_value": json.dumps(partial.missing_value),
             "indicators": json.dumps([i.describe() for i in spec.indicators]),
             "route": "microdata",
