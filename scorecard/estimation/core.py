@@ -257,7 +257,7 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
         variance_method=micro.variance_method,
         missing_value=missing_value,
         records=len(frame),
-        records_outside=len(frame) - len(np.unique(entries.row)),
+        records_outside=len(frame) - (int(np.count_nonzero(np.diff(entries.row))) + 1 if len(entries) else 0),  # rows sorted
         attrs=dict(micro.attrs),
     )
     if micro.variance_method == "linearization":
