@@ -256,11 +256,12 @@ def test_constant_dollars_by_hand():
                                [100.0 * 369.1 / 314.7, 200.0])
     assert load_cpi_u_rs().loc[2016] == 352.8
     assert load_cpi_u_rs().loc[2024] == 462.5
+    assert load_cpi_u_rs().loc[1999] == 244.2  # IPUMS 2000 census incomes are 1999 dollars
 
 
 def test_year_outside_the_cpi_table_refuses_to_guess():
-    with pytest.raises(DollarsYearError, match=r"no verified CPI-U-RS value for \[1995\]"):
-        to_constant_dollars([1.0], 1995, 2016)
+    with pytest.raises(DollarsYearError, match=r"no verified CPI-U-RS value for \[1970\]"):
+        to_constant_dollars([1.0], 1970, 2016)
 
 
 def test_2020_one_year_warns_experimental_weights(tmp_path):
