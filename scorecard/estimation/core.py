@@ -88,14 +88,14 @@ class MedianInput:
     full: np.ndarray
     replicates: np.ndarray | None
 
-    def weight_columns(self, take: np.ndarray) -> np.ndarray:
-        """float64 weights of the entries at ``take``, times their factors, one weight column per row (1 + R, len(take))."""
+    def weight_rows(self, take: np.ndarray) -> np.ndarray:
+        """float64 weights of the entries at ``take``, times their factors, one entry per row (len(take), 1 + R)."""
         rows = self.rows[take]
-        out = np.empty((1 + (0 if self.replicates is None else self.replicates.shape[1]), len(take)))
-        out[0] = self.full[rows]
+        out = np.empty((len(take), 1 + (0 if self.replicates is None else self.replicates.shape[1])))
+        out[:, 0] = self.full[rows]
         if self.replicates is not None:
-            out[1:] = self.replicates[rows].T
-        out *= self.factor[take]
+            out[:, 1:] = self.replicates[rows]
+        out *= self.factor[take][:, None]
         return out
 
     def detached(self) -> MedianInput:
@@ -410,7 +410,7 @@ def _replicate_estimates(partial: Partial) -> tuple[np.ndarray, np.ndarray]:
                 theta[k] = np.where(denominator > 0, numerator / denominator, np.nan)
     for key, median in partial.median_inputs.items():
         k = [i.key for i in spec.indicators].index(key)
-        quantiles = grouped_quantile(median.cells, median.values, median.weight_columns, n_groups=partial.layout.size,
+        quantiles = grouped_quantile(median.cells, median.values, median.weight_rows, n_groups=partial.layout.size,
                                      p=spec.quantile)
         theta[k, :, : quantiles.shape[1]] = quantiles
     return theta

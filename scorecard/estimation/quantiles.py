@@ -11,10 +11,11 @@ our estimates are not bracketed, so they do not interpolate). The ACS's rare
 negative replicate weights are treated as zero inside medians only.
 
 Records are sorted once by (group, value). Then, in blocks of whole groups
-(bounded memory), the weights of a block are laid out one weight column per
-row, cumulated along each row, and shifted by a constant larger than any
-cumulative sum, so that all columns laid end to end form one non-decreasing
-array: one ``np.searchsorted`` finds every group's quantile under every weight.
+(small enough to stay in cache), the weights of a block are laid out one entry
+per row and cumulated down the rows; a vectorized binary search inside each
+group's own range (about log2 of the largest group's size steps, each over all
+groups and weight columns of the block at once) finds every group's quantile
+under every weight.
 
 Examples
 --------
@@ -34,8 +35,12 @@ import numpy as np
 
 __all__ = ["grouped_quantile", "BLOCK"]
 
-#: Entries per block (whole groups); temporaries are about BLOCK × columns × 8 bytes.
-BLOCK = 131_072
+#: Entries per block (whole groups); temporaries are about BLOCK × columns × 8 bytes (cache-sized).
+BLOCK = 16_384
+
+#: Relative slack under which a cumulative weight counts as having reached its target (far above float64
+#: rounding of block running sums, far below any real difference in shares).
+_TIE = 2.0**-40
 
 
 def grouped_quantile(
@@ -56,8 +61,8 @@ def grouped_quantile(
     value : float array (E,)
     weights : float array (E, R), or callable
         Weights (already multiplied by allocation factors), or a function
-        that returns the float64 weights of the entries at positions ``take``
-        laid out one weight column per row, shape (R, len(take)) — so a caller
+        that returns the float64 weights of the entries at positions ``take``,
+        shape (len(take), R), as a fresh array it may modify — so a caller
         can gather them from a larger matrix one block at a time instead of
         materializing them.
     n_groups : int
@@ -70,7 +75,7 @@ def grouped_quantile(
     -------
     float64 array (n_groups, R); NaN where a group has no positive weight.
     """
-    weights_of = weights if callable(weights) else (lambda take: np.array(weights[take].T, dtype="float64"))
+    weights_of = weights if callable(weights) else (lambda take: np.asarray(weights[take], dtype="float64"))
     if len(group) == 0:
         n_columns = 1 if callable(weights) else weights.shape[1]
         return np.full((n_groups, n_columns), np.nan)
@@ -85,20 +90,29 @@ def grouped_quantile(
     out = None
     for first, last in zip(cuts[:-1], cuts[1:]):  # blocks of groups, for bounded memory
         lo, hi = starts[first], ends[last - 1]
-        columns = np.ascontiguousarray(weights_of(order[lo:hi]), dtype="float64")  # (R, B), ours to modify
-        np.maximum(columns, 0.0, out=columns)
+        rows = weights_of(order[lo:hi])  # (B, R) float64, ours
+        np.maximum(rows, 0.0, out=rows)
+        n_columns = rows.shape[1]
         if out is None:
-            out = np.full((n_groups, columns.shape[0]), np.nan)
-        np.cumsum(columns, axis=1, out=columns)
+            out = np.full((n_groups, n_columns), np.nan)
+        np.cumsum(rows, axis=0, out=rows)
         local_start, local_end = starts[first:last] - lo, ends[first:last] - lo - 1
-        before = np.where(local_start > 0, columns[:, np.maximum(local_start - 1, 0)], 0.0)  # (R, G_b)
-        totals = columns[:, local_end] - before
-        targets = before + share[first:last] * totals
-        shift = (np.arange(columns.shape[0]) * (columns[:, -1].max() + 1.0))[:, None]
-        columns += shift
-        position = np.searchsorted(columns.ravel(), (targets + shift).ravel(), side="left")
-        position = position.reshape(columns.shape[0], -1) - np.arange(columns.shape[0])[:, None] * (hi - lo)
-        position = np.clip(position, local_start, local_end)
-        result = np.where(totals > 0, sorted_value[lo:hi][position], np.nan)
-        out[sorted_group[starts[first:last]]] = result.T
+        before = np.where(local_start[:, None] > 0, rows[np.maximum(local_start - 1, 0)], 0.0)  # (G_b, R)
+        totals = rows[local_end] - before
+        # A cumulative share within rounding of p has reached it (exact ties in exact arithmetic, e.g. half of
+        # an even count of equal weights, must not depend on the block's running-sum rounding).
+        targets = before + share[first:last, None] * totals - _TIE * (before + totals)
+        # Smallest position in [start, end] whose cumulative weight reaches the target (else end), per group
+        # and column: a binary search over every group's own range at once (loops over halving steps only).
+        flat = rows.ravel()
+        column = np.arange(n_columns)
+        low = np.repeat(local_start[:, None], n_columns, axis=1)
+        high = np.repeat(local_end[:, None], n_columns, axis=1)
+        for _ in range(int(np.max(local_end - local_start)).bit_length()):
+            mid = (low + high) >> 1
+            below = flat[mid * n_columns + column] < targets
+            low = np.where(below, mid + 1, low)
+            high = np.where(below, high, mid)
+        result = np.where(totals > 0, sorted_value[lo:hi][low], np.nan)
+        out[sorted_group[starts[first:last]]] = result
     return out
