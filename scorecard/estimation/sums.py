@@ -81,6 +81,55 @@ def segment_weight_sums(
         return np.zeros(0, dtype=np.int64), np.zeros((0, n_columns))
     unique_keys, cell = _unique(keys)
     sums = np.zeros((len(unique_keys), n_columns))
+    exact = None if replicates is None else _exact_in_float32(cell, len(unique_keys), scale, replicates)
+    if exact is not None:
+        # Cells whose float32 sums are provably exact: one float32 product of the whole replicate matrix, no copy.
+        on = exact[cell]
+        matrix = sp.csr_matrix(
+            (scale[on].astype(np.float32), (cell[on], rows[on])), shape=(len(unique_keys), len(full_weight))
+        )
+        sums[:, 1:] = matrix @ replicates
+        sums[:, 0] = np.bincount(cell[on], weights=scale[on] * full_weight[rows[on]], minlength=len(unique_keys))
+        cell, rows, scale = cell[~on], rows[~on], scale[~on]
+    if len(cell):
+        _blocked_sums(sums, cell, rows, scale, full_weight, replicates, block)
+    return unique_keys, sums
+
+
+#: Integers up to this magnitude are exact in float32, and so is every partial sum that stays below it.
+_FLOAT32_EXACT = float(2**24)
+
+
+def _exact_in_float32(cell: np.ndarray, n_cells: int, scale: np.ndarray, replicates: np.ndarray) -> np.ndarray | None:
+    """Cells whose replicate sums a float32 product gives exactly (bool per cell), or None if there are none.
+
+    Exact when the replicate weights are integers, the cell's scales are
+    integers, and Σ |scale| × max |weight| over the cell's entries is below
+    2**24: every product and partial sum is then an integer float32 holds.
+    ACS weights are integers, and places made of whole PUMAs have scale 1.
+    """
+    if replicates.dtype != np.float32 or not replicates.flags.c_contiguous or len(replicates) == 0:
+        return None
+    integral_scale = scale == np.rint(scale)
+    if not integral_scale.any():
+        return None
+    largest = max(float(replicates.max()), -float(replicates.min()))
+    if not np.isfinite(largest):
+        return None
+    bound = np.bincount(cell, weights=np.abs(scale), minlength=n_cells) * max(largest, 1.0)
+    exact = (bound < _FLOAT32_EXACT) & (np.bincount(cell, weights=~integral_scale, minlength=n_cells) == 0)
+    if not exact.any():
+        return None
+    for lo in range(0, len(replicates), 65_536):  # integrality, in cache-sized blocks of rows
+        part = replicates[lo : lo + 65_536]
+        if not np.array_equal(part, np.rint(part)):
+            return None
+    return exact
+
+
+def _blocked_sums(sums, cell, rows, scale, full_weight, replicates, block) -> None:
+    """Add Σ scale · [full_weight | replicates][row] per ``cell`` into ``sums``, in float64 blocks of records."""
+    n_columns = sums.shape[1]
     order = np.argsort(rows, kind="stable") if np.any(rows[1:] < rows[:-1]) else np.arange(len(rows))
     sorted_rows = rows[order]
     first_row, last_row = int(sorted_rows[0]), int(sorted_rows[-1]) + 1
@@ -103,7 +152,6 @@ def segment_weight_sums(
         if replicates is not None:
             weights[:, 1:] = replicates[lo_row:hi_row]
         sums[local_cells] += matrix @ weights
-    return unique_keys, sums
 
 
 def _unique(values: np.ndarray, bound: int | None = None) -> tuple[np.ndarray, np.ndarray]:
