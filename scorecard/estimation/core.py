@@ -232,14 +232,22 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
         if columns:  # slots of one weight kind are contiguous (see _additive), so this is a view
             view = sums[2 * slots[0] : 2 * slots[-1] + 2]
             grouped_sums(entries, columns, full, replicates, n_cells, out=view)
+        per_universe: dict[bytes, tuple] = {}  # indicators sharing a universe (and weight) share its counts
         for ind in of_kind:
             k = spec.indicators.index(ind)
             ev = evaluations[ind.key]
-            inside = ev.universe[entries.row] & positive
-            n_unweighted[k] = np.bincount(entries.group[inside], minlength=n_cells)
-            universe_weighted[k] = np.bincount(
-                entries.group[inside], weights=entries.factor[inside] * full[entries.row[inside]], minlength=n_cells
-            )
+            universe_key = np.packbits(ev.universe).tobytes()
+            if universe_key not in per_universe:
+                inside = ev.universe[entries.row] & positive
+                per_universe[universe_key] = (
+                    inside,
+                    np.bincount(entries.group[inside], minlength=n_cells),
+                    np.bincount(
+                        entries.group[inside], weights=entries.factor[inside] * full[entries.row[inside]],
+                        minlength=n_cells,
+                    ),
+                )
+            inside, n_unweighted[k], universe_weighted[k] = per_universe[universe_key]
             missing_value[ind.key] = ev.missing_value
             if ind.statistic == "median":
                 rows = entries.row[inside]
