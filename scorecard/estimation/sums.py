@@ -113,17 +113,16 @@ def _exact_in_float32(cell: np.ndarray, n_cells: int, scale: np.ndarray, replica
     integral_scale = scale == np.rint(scale)
     if not integral_scale.any():
         return None
-    largest = max(float(replicates.max()), -float(replicates.min()))
-    if not np.isfinite(largest):
-        return None
+    largest = 0.0
+    for lo in range(0, len(replicates), 8_192):  # one read of the matrix, in cache-sized blocks of rows
+        part = replicates[lo : lo + 8_192]
+        if not np.array_equal(part, np.rint(part)):  # not integers (NaN fails here; infinity fails the bound)
+            return None
+        largest = max(largest, float(part.max()), -float(part.min()))
     bound = np.bincount(cell, weights=np.abs(scale), minlength=n_cells) * max(largest, 1.0)
     exact = (bound < _FLOAT32_EXACT) & (np.bincount(cell, weights=~integral_scale, minlength=n_cells) == 0)
     if not exact.any():
         return None
-    for lo in range(0, len(replicates), 65_536):  # integrality, in cache-sized blocks of rows
-        part = replicates[lo : lo + 65_536]
-        if not np.array_equal(part, np.rint(part)):
-            return None
     return exact
 
 
