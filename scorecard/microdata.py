@@ -42,7 +42,7 @@ from scorecard.errors import (
     ReplicateCountError,
 )
 
-__all__ = ["Microdata", "RecordReport", "check_weights", "find_replicate_columns"]
+__all__ = ["Microdata", "RecordReport", "ReplicateProfile", "check_weights", "find_replicate_columns", "profile_replicates"]
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,62 @@ def check_weights(
     return int((matrix < 0).sum())
 
 
+@dataclass(frozen=True, slots=True)
+class ReplicateProfile:
+    """What estimation may assume about a replicate-weight matrix: whether every value is an integer, and its range.
+
+    ACS replicate weights are integers, so sums of up to 2**24 / max|w| of
+    them are exact in float32 (see :mod:`scorecard.estimation.sums`); the
+    rare negative replicate weights matter to medians.
+    """
+
+    integral: bool
+    lowest: float
+    highest: float
+
+    @property
+    def largest_magnitude(self) -> float:
+        return max(abs(self.lowest), abs(self.highest))
+
+    @property
+    def nonnegative(self) -> bool:
+        return bool(self.lowest >= 0)
+
+
+#: Rows per block when profiling a replicate matrix (about 320 KB of float32: stays in the core's L2 cache).
+_PROFILE_BLOCK = 1024
+
+
+def profile_replicates(matrix: np.ndarray) -> ReplicateProfile:
+    """Profile a replicate-weight matrix in one read, in cache-sized blocks of rows.
+
+    Missing values (NaN) make the profile non-integral with a NaN range.
+
+    Examples
+    --------
+    >>> profile_replicates(np.array([[1.0, -2.0], [3.0, 40.0]], dtype=np.float32))
+    ReplicateProfile(integral=True, lowest=-2.0, highest=40.0)
+    >>> profile_replicates(np.array([[1.5]], dtype=np.float32)).integral
+    False
+    """
+    if matrix.size == 0:
+        return ReplicateProfile(True, 0.0, 0.0)
+    rounded = np.empty((min(_PROFILE_BLOCK, len(matrix)),) + matrix.shape[1:], dtype=matrix.dtype)
+    differs = np.empty(rounded.shape, dtype=bool)
+    integral, lowest, highest = True, np.inf, -np.inf
+    for start in range(0, len(matrix), _PROFILE_BLOCK):  # row blocks, for cache locality; vectorized inside
+        part = matrix[start : start + _PROFILE_BLOCK]
+        n = len(part)
+        if integral:
+            np.rint(part, out=rounded[:n])
+            integral = not np.not_equal(rounded[:n], part, out=differs[:n]).any()
+        low, high = float(part.min()), float(part.max())
+        if np.isnan(low) or np.isnan(high):
+            return ReplicateProfile(False, np.nan, np.nan)
+        lowest, highest = min(lowest, low), max(highest, high)
+    return ReplicateProfile(integral, lowest, highest)
+
+
 @dataclass(frozen=True, eq=False)
 class Microdata:
     """Harmonized person records with their weights and provenance.
@@ -214,6 +270,7 @@ class Microdata:
     household_replicates: np.ndarray | None = None
     report: RecordReport = field(default_factory=RecordReport)
     attrs: Mapping[str, object] = field(default_factory=dict)
+    _profiles: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         source = str(self.attrs.get("source", "microdata"))
@@ -356,6 +413,18 @@ class Microdata:
             )
         full = self.frame[column].to_numpy(dtype="float64", na_value=np.nan)
         return full, getattr(self, f"{kind}_replicates")
+
+    def replicate_profile(self, kind: str) -> ReplicateProfile | None:
+        """:class:`ReplicateProfile` of the ``"person"`` or ``"household"`` replicate weights (None without them).
+
+        Computed on first use and kept: a Microdata is not mutated.
+        """
+        matrix = getattr(self, f"{kind}_replicates")
+        if matrix is None:
+            return None
+        if kind not in self._profiles:
+            self._profiles[kind] = profile_replicates(matrix)
+        return self._profiles[kind]
 
     # ------------------------------------------------------------------ derivation
     def take(self, rows: np.ndarray) -> Microdata:

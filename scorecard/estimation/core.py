@@ -33,10 +33,10 @@ from scorecard import schema
 from scorecard.errors import EstimationError, MissingColumnsError
 from scorecard.estimates import Reliability, finish
 from scorecard.estimation.groups import GroupLayout
-from scorecard.estimation.quantiles import grouped_quantile
-from scorecard.estimation.sums import grouped_sums
+from scorecard.estimation.quantiles import grouped_quantile, sum_by_segment
+from scorecard.estimation.sums import cell_weight_sums, grouped_sums
 from scorecard.estimation.variance import SDR_SCALE, linearized_variance, sdr_se
-from scorecard.microdata import Microdata
+from scorecard.microdata import Microdata, ReplicateProfile, profile_replicates
 from scorecard.places import Places
 
 __all__ = [
@@ -78,7 +78,10 @@ class MedianInput:
 
     ``rows`` index ``full`` (float64 full-sample weights) and ``replicates``
     (float32, or None): the piece's own weight arrays, not copies, so a median
-    over a national file gathers weight rows one block at a time.
+    over a national file gathers weight rows one block at a time. It supplies
+    the weights to :func:`~scorecard.estimation.quantiles.grouped_quantile`
+    (the :class:`~scorecard.estimation.quantiles.QuantileWeights` protocol).
+    Entries come in record order.
     """
 
     cells: np.ndarray
@@ -87,22 +90,53 @@ class MedianInput:
     factor: np.ndarray
     full: np.ndarray
     replicates: np.ndarray | None
+    profile: ReplicateProfile | None = None
+    _checked_nonnegative: list = field(default_factory=list, init=False, repr=False, compare=False)
 
-    def weight_rows(self, take: np.ndarray) -> np.ndarray:
-        """float64 weights of the entries at ``take``, times their factors, one entry per row (len(take), 1 + R)."""
+    @property
+    def n_columns(self) -> int:
+        return 1 + (0 if self.replicates is None else self.replicates.shape[1])
+
+    @property
+    def _nonnegative(self) -> bool:
+        """Every weight times its factor is >= 0, so none needs clipping (checked once per input)."""
+        if not self._checked_nonnegative:
+            if self.replicates is not None and self.profile is None:
+                object.__setattr__(self, "profile", profile_replicates(self.replicates))
+            nonnegative = (self.profile is None or self.profile.nonnegative) and bool(np.all(self.factor >= 0))
+            self._checked_nonnegative.append(nonnegative)
+        return self._checked_nonnegative[0]
+
+    def first_column(self, take: np.ndarray) -> np.ndarray:
+        """Full-sample weights of the entries at ``take``, times their factors."""
+        return np.maximum(self.full[self.rows[take]] * self.factor[take], 0.0)
+
+    def gather(self, take: np.ndarray) -> np.ndarray:
+        """float64 weights of the entries at ``take``, times their factors, negatives as zero (len(take), 1 + R)."""
         rows = self.rows[take]
-        out = np.empty((len(take), 1 + (0 if self.replicates is None else self.replicates.shape[1])))
+        out = np.empty((len(take), self.n_columns))
         out[:, 0] = self.full[rows]
         if self.replicates is not None:
             out[:, 1:] = self.replicates[rows]
-        out *= self.factor[take][:, None]
+        factor = self.factor[take]
+        if np.any(factor != 1.0):
+            out *= factor[:, None]
+        if not self._nonnegative:
+            np.maximum(out, 0.0, out=out)
         return out
+
+    def segment_sums(self, take: np.ndarray, segment: np.ndarray, n_segments: int) -> np.ndarray:
+        """Weight sums of the entries at ``take`` (in record order) by ``segment``, as ``gather`` would give them."""
+        if not self._nonnegative:
+            return sum_by_segment(self.gather(take), segment, n_segments)
+        return cell_weight_sums(segment, n_segments, self.rows[take], self.factor[take], self.full, self.replicates,
+                                profile=self.profile)
 
     def detached(self) -> MedianInput:
         """The same input holding only its own rows of the weight arrays (to outlive the piece)."""
         return MedianInput(
             self.cells, self.values, np.arange(len(self.rows)), self.factor, self.full[self.rows],
-            None if self.replicates is None else self.replicates[self.rows],
+            None if self.replicates is None else self.replicates[self.rows], self.profile,
         )
 
     @staticmethod
@@ -110,6 +144,11 @@ class MedianInput:
         """One input from detached parts whose cells are already in a common layout."""
         offsets = np.cumsum([0] + [len(p.rows) for p in parts[:-1]])
         replicates = [p.replicates for p in parts]
+        profiles = [p.profile for p in parts]
+        profile = None
+        if all(pr is not None for pr in profiles) and profiles:
+            profile = ReplicateProfile(all(pr.integral for pr in profiles), min(pr.lowest for pr in profiles),
+                                       max(pr.highest for pr in profiles))
         return MedianInput(
             np.concatenate([p.cells for p in parts]),
             np.concatenate([p.values for p in parts]),
@@ -117,6 +156,7 @@ class MedianInput:
             np.concatenate([p.factor for p in parts]),
             np.concatenate([p.full for p in parts]),
             None if any(r is None for r in replicates) else np.concatenate(replicates),
+            profile,
         )
 
 
@@ -217,6 +257,7 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
     evaluations = {}
     for kind in sorted({i.weight for i in spec.indicators}):
         full, replicates = _weights(micro, kind)
+        profile = micro.replicate_profile(kind)
         of_kind = [i for i in spec.indicators if i.weight == kind]
         of_kind = [i for i in additive if i.weight == kind] + [i for i in of_kind if i.statistic not in _ADDITIVE]
         for ind in of_kind:
@@ -229,13 +270,22 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
                 denominator = ev.denominator if ind.statistic == "ratio" else ev.universe
                 columns += [numerator, denominator]
                 slots.append(additive.index(ind))
-        if columns:  # slots of one weight kind are contiguous (see _additive), so this is a view
-            view = sums[2 * slots[0] : 2 * slots[-1] + 2]
-            grouped_sums(entries, columns, full, replicates, n_cells, out=view)
+        if columns:  # slots of one weight kind are contiguous (see _additive), so these are views
+            kind_rows = slice(2 * slots[0], 2 * slots[-1] + 2)
+            counts = np.zeros((len(columns), n_cells))
+            grouped_sums(entries, columns, full, replicates, n_cells, out=sums[kind_rows], counts_out=counts,
+                         profile=profile)
         per_universe: dict[bytes, tuple] = {}  # indicators sharing a universe (and weight) share its counts
         for ind in of_kind:
             k = spec.indicators.index(ind)
             ev = evaluations[ind.key]
+            missing_value[ind.key] = ev.missing_value
+            if ind.statistic in _ADDITIVE and ind.statistic != "ratio":
+                # The denominator is the universe: its counts and full-sample sums came with the sums.
+                slot = additive.index(ind)
+                n_unweighted[k] = counts[2 * (slot - slots[0]) + 1]
+                universe_weighted[k] = sums[2 * slot + 1, :, 0]
+                continue
             universe_key = np.packbits(ev.universe).tobytes()
             if universe_key not in per_universe:
                 inside = ev.universe[entries.row] & positive
@@ -248,11 +298,10 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
                     ),
                 )
             inside, n_unweighted[k], universe_weighted[k] = per_universe[universe_key]
-            missing_value[ind.key] = ev.missing_value
             if ind.statistic == "median":
                 rows = entries.row[inside]
                 median_inputs[ind.key] = MedianInput(
-                    entries.group[inside], ev.value[rows], rows, entries.factor[inside], full, replicates
+                    entries.group[inside], ev.value[rows], rows, entries.factor[inside], full, replicates, profile
                 )
     partial = Partial(
         spec=spec,
@@ -418,7 +467,7 @@ def _replicate_estimates(partial: Partial) -> tuple[np.ndarray, np.ndarray]:
                 theta[k] = np.where(denominator > 0, numerator / denominator, np.nan)
     for key, median in partial.median_inputs.items():
         k = [i.key for i in spec.indicators].index(key)
-        quantiles = grouped_quantile(median.cells, median.values, median.weight_rows, n_groups=partial.layout.size,
+        quantiles = grouped_quantile(median.cells, median.values, median, n_groups=partial.layout.size,
                                      p=spec.quantile)
         theta[k, :, : quantiles.shape[1]] = quantiles
     return theta

@@ -124,7 +124,7 @@ class GroupLayout:
         columns = {"place": place_index}
         for name, grouping in (("cohort", self.cohorts), *((g.dimension, g) for g in self.extra)):
             member_rows, member_labels = grouping.membership(frame)
-            order = np.argsort(member_rows, kind="stable")
+            order = _sorting(member_rows)
             left, right = match_sorted(rows, member_rows[order])
             rows, factor = rows[left], factor[left]
             columns = {key: values[left] for key, values in columns.items()}
@@ -132,6 +132,13 @@ class GroupLayout:
         columns["year"] = year_index[rows]
         index_columns = [np.asarray(columns[d], dtype=np.int64) for d in self.dims]
         group = np.ravel_multi_index(index_columns, self.shape) if len(rows) else np.zeros(0, dtype=np.int64)
-        order = np.argsort(rows, kind="stable")
+        order = _sorting(rows)
         return Entries(row=rows[order].astype(np.int64), group=np.asarray(group, dtype=np.int64)[order],
                        factor=factor[order].astype("float64"))
+
+
+def _sorting(values: np.ndarray) -> np.ndarray | slice:
+    """Stable sorting order of ``values`` (a no-op slice when they are sorted already, as joins usually leave them)."""
+    if np.all(values[1:] >= values[:-1]):
+        return slice(None)
+    return np.argsort(values, kind="stable")

@@ -36,8 +36,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from scorecard.estimation.groups import Entries
+from scorecard.microdata import ReplicateProfile, profile_replicates
 
-__all__ = ["segment_weight_sums", "grouped_sums"]
+__all__ = ["segment_weight_sums", "cell_weight_sums", "grouped_sums"]
 
 #: Entries per block when gathering weight rows (bounds temporary memory to ~block × 81 × 8 bytes).
 BLOCK = 200_000
@@ -50,13 +51,10 @@ def segment_weight_sums(
     full_weight: np.ndarray,
     replicates: np.ndarray | None,
     *,
+    profile: ReplicateProfile | None = None,
     block: int = BLOCK,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Σ scale · [full_weight | replicates][row] over entries with equal ``keys``.
-
-    A sparse (cells × records) matrix times the weight matrix, taken in blocks
-    of records so only ``block`` rows of the float32 replicate matrix are
-    upcast to float64 at a time.
 
     Parameters
     ----------
@@ -68,39 +66,75 @@ def segment_weight_sums(
         Multiplier of each entry (allocation factor × value).
     full_weight : float64 array (N,)
     replicates : float32 array (N, R) or None
+    profile : ReplicateProfile, optional
+        Of ``replicates``, when the caller has it (else computed here).
     block : int
-        Records per block.
+        Records per block on the float64 path.
 
     Returns
     -------
     unique_keys : int array (K,)
     sums : float64 array (K, 1 + R)
     """
-    n_columns = 1 + (0 if replicates is None else replicates.shape[1])
-    if len(keys) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, n_columns))
     unique_keys, cell = _unique(keys)
-    sums = np.zeros((len(unique_keys), n_columns))
-    exact = None if replicates is None else _exact_in_float32(cell, len(unique_keys), scale, replicates)
+    return unique_keys, cell_weight_sums(cell, len(unique_keys), rows, scale, full_weight, replicates,
+                                         profile=profile, block=block)
+
+
+def cell_weight_sums(
+    cell: np.ndarray,
+    n_cells: int,
+    rows: np.ndarray,
+    scale: np.ndarray,
+    full_weight: np.ndarray,
+    replicates: np.ndarray | None,
+    *,
+    profile: ReplicateProfile | None = None,
+    block: int = BLOCK,
+) -> np.ndarray:
+    """Σ scale · [full_weight | replicates][row] per cell (0 .. n_cells-1), float64 (n_cells, 1 + R).
+
+    Cells whose float32 sums are provably exact take one float32 sparse
+    product of the replicate matrix (no copy of it): the (cells × records)
+    matrix is built in compressed-column form straight from the entries,
+    which come sorted by record, and the product then reads the weight matrix
+    in order. Other cells are summed in float64, in blocks of records.
+    """
+    n_columns = 1 + (0 if replicates is None else replicates.shape[1])
+    sums = np.zeros((n_cells, n_columns))
+    if len(cell) == 0:
+        return sums
+    exact = None if replicates is None else _exact_in_float32(cell, n_cells, scale, replicates, profile)
     if exact is not None:
-        # Cells whose float32 sums are provably exact: one float32 product of the whole replicate matrix, no copy.
         on = exact[cell]
-        matrix = sp.csr_matrix(
-            (scale[on].astype(np.float32), (cell[on], rows[on])), shape=(len(unique_keys), len(full_weight))
-        )
-        sums[:, 1:] = matrix @ replicates
-        sums[:, 0] = np.bincount(cell[on], weights=scale[on] * full_weight[rows[on]], minlength=len(unique_keys))
+        exact_rows, exact_cells, exact_scale = rows[on], cell[on], scale[on]
+        sums[:, 0] = np.bincount(exact_cells, weights=exact_scale * full_weight[exact_rows], minlength=n_cells)
+        sums[:, 1:] = _compressed_column_product(exact_rows, exact_cells, exact_scale, n_cells, replicates)
         cell, rows, scale = cell[~on], rows[~on], scale[~on]
     if len(cell):
         _blocked_sums(sums, cell, rows, scale, full_weight, replicates, block)
-    return unique_keys, sums
+    return sums
+
+
+def _compressed_column_product(rows, cells, scale, n_cells, replicates) -> np.ndarray:
+    """(cells × records) float32 sparse matrix, from entries, times the float32 replicate matrix."""
+    if np.any(rows[1:] < rows[:-1]):
+        order = np.argsort(rows, kind="stable")
+        rows, cells, scale = rows[order], cells[order], scale[order]
+    n_records = len(replicates)
+    pointer = np.zeros(n_records + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_records), out=pointer[1:])
+    matrix = sp.csc_matrix((scale.astype(np.float32), cells, pointer), shape=(n_cells, n_records))
+    return matrix @ replicates
 
 
 #: Integers up to this magnitude are exact in float32, and so is every partial sum that stays below it.
 _FLOAT32_EXACT = float(2**24)
 
 
-def _exact_in_float32(cell: np.ndarray, n_cells: int, scale: np.ndarray, replicates: np.ndarray) -> np.ndarray | None:
+def _exact_in_float32(
+    cell: np.ndarray, n_cells: int, scale: np.ndarray, replicates: np.ndarray, profile: ReplicateProfile | None
+) -> np.ndarray | None:
     """Cells whose replicate sums a float32 product gives exactly (bool per cell), or None if there are none.
 
     Exact when the replicate weights are integers, the cell's scales are
@@ -113,13 +147,10 @@ def _exact_in_float32(cell: np.ndarray, n_cells: int, scale: np.ndarray, replica
     integral_scale = scale == np.rint(scale)
     if not integral_scale.any():
         return None
-    largest = 0.0
-    for lo in range(0, len(replicates), 8_192):  # one read of the matrix, in cache-sized blocks of rows
-        part = replicates[lo : lo + 8_192]
-        if not np.array_equal(part, np.rint(part)):  # not integers (NaN fails here; infinity fails the bound)
-            return None
-        largest = max(largest, float(part.max()), -float(part.min()))
-    bound = np.bincount(cell, weights=np.abs(scale), minlength=n_cells) * max(largest, 1.0)
+    profile = profile or profile_replicates(replicates)
+    if not profile.integral:
+        return None
+    bound = np.bincount(cell, weights=np.abs(scale), minlength=n_cells) * max(profile.largest_magnitude, 1.0)
     exact = (bound < _FLOAT32_EXACT) & (np.bincount(cell, weights=~integral_scale, minlength=n_cells) == 0)
     if not exact.any():
         return None
@@ -226,6 +257,8 @@ def grouped_sums(
     n_groups: int,
     *,
     out: np.ndarray | None = None,
+    counts_out: np.ndarray | None = None,
+    profile: ReplicateProfile | None = None,
     block: int = BLOCK,
 ) -> np.ndarray:
     """``S[m, g, r]`` for every measure column.
@@ -238,6 +271,12 @@ def grouped_sums(
         with their values.
     out : float64 array (M, n_groups, >= 1 + R), optional
         Buffer the sums are added into (columns past 1 + R are left alone).
+    counts_out : float64 array (M, n_groups), optional
+        Buffer the unweighted counts of entries with a positive factor are
+        added into, for the boolean measures (rows of other measures are left
+        alone).
+    profile : ReplicateProfile, optional
+        Of ``replicates``, when the caller has it.
 
     Returns
     -------
@@ -250,12 +289,14 @@ def grouped_sums(
     target = out[:, :, :n_columns]
     if len(entries) == 0 or n_measures == 0:
         return out
+    if replicates is not None and profile is None:
+        profile = profile_replicates(replicates)
     binary_columns = np.array([j for j, m in enumerate(measures) if m.dtype == bool], dtype=np.int64)
     other_columns = np.array([j for j, m in enumerate(measures) if m.dtype != bool], dtype=np.int64)
 
     if len(binary_columns):
-        _add_binary_sums(target, [measures[j] for j in binary_columns], binary_columns, entries, full_weight,
-                         replicates, n_groups, block)
+        _add_binary_sums(target, counts_out, [measures[j] for j in binary_columns], binary_columns, entries,
+                         full_weight, replicates, n_groups, profile, block)
 
     if len(other_columns):
         values = np.column_stack([measures[j] for j in other_columns]).astype("float64")
@@ -264,35 +305,39 @@ def grouped_sums(
         keys = other_columns[which] * n_groups + entries.group[entry_index]
         scale = entries.factor[entry_index] * entry_values[entry_index, which]
         cell_keys, cell_sums = segment_weight_sums(
-            keys, entries.row[entry_index], scale, full_weight, replicates, block=block
+            keys, entries.row[entry_index], scale, full_weight, replicates, profile=profile, block=block
         )
         column, group = np.divmod(cell_keys, n_groups)
         target[column, group] += cell_sums
     return out
 
 
-def _add_binary_sums(target, binary, columns, entries, full_weight, replicates, n_groups, block) -> None:
-    """Add the sums of the 0/1 measures ``binary`` (boolean arrays, measure indices ``columns``) into ``target``."""
+def _add_binary_sums(target, counts_out, binary, columns, entries, full_weight, replicates, n_groups, profile,
+                     block) -> None:
+    """Add the sums (and counts) of the 0/1 measures ``binary`` (boolean arrays, measure indices ``columns``)."""
     # Identical 0/1 columns (indicators sharing a universe) need one bit, not several.
     first_of, representative = _distinct_columns(binary)
     sig_id, bits = _signatures([binary[j] for j in representative])
     empty_signature = ~bits.any(axis=1)
     n_sig = len(bits)
     keep = (entries.factor != 0) & ~empty_signature[sig_id[entries.row]]
-    keys = entries.group[keep] * n_sig + sig_id[entries.row[keep]]
-    cell_keys, cell_sums = segment_weight_sums(
-        keys, entries.row[keep], entries.factor[keep], full_weight, replicates, block=block
-    )
-    cell_group, cell_sig = np.divmod(cell_keys, n_sig)
-    cell_bits = bits[cell_sig]  # (cells, distinct bits)
+    rows, factor = entries.row[keep], entries.factor[keep]
+    cell_keys, cell = _unique(entries.group[keep] * n_sig + sig_id[rows])
+    cell_sums = cell_weight_sums(cell, len(cell_keys), rows, factor, full_weight, replicates, profile=profile,
+                                 block=block)
     if len(cell_keys) == 0:  # no record with a set bit lies in any group
         return
+    if counts_out is not None:  # unweighted counts ride along as one more column of cell totals
+        counts = np.bincount(cell[factor > 0], minlength=len(cell_keys)).astype("float64")
+        cell_sums = np.column_stack([cell_sums, counts])
+    cell_group, cell_sig = np.divmod(cell_keys, n_sig)
+    cell_bits = bits[cell_sig]  # (cells, distinct bits)
     # For a bit set in most cells, sum the cells *without* it and subtract from the group total.
     complement = cell_bits.mean(axis=0) > 0.5
-    cell, bit = np.nonzero(cell_bits ^ complement[None, :])
+    cell_index, bit = np.nonzero(cell_bits ^ complement[None, :])
     n_bits = cell_bits.shape[1]
     spread = sp.csr_matrix(
-        (np.where(complement[bit], -1.0, 1.0), (bit * n_groups + cell_group[cell], cell)),
+        (np.where(complement[bit], -1.0, 1.0), (bit * n_groups + cell_group[cell_index], cell_index)),
         shape=(n_bits * n_groups, len(cell_keys)),
     )
     per_bit = (spread @ cell_sums).reshape(n_bits, n_groups, cell_sums.shape[1])
@@ -301,6 +346,8 @@ def _add_binary_sums(target, binary, columns, entries, full_weight, replicates, 
         group_total = np.add.reduceat(cell_sums, starts, axis=0)
         for b in np.flatnonzero(complement):  # loop over distinct measures, not rows or groups
             per_bit[b, cell_group[starts]] += group_total
+    n_columns = target.shape[2]
     for column, b in zip(columns, first_of):
-        target[column] += per_bit[b]
-
+        target[column] += per_bit[b, :, :n_columns]
+        if counts_out is not None:
+            counts_out[column] += per_bit[b, :, n_columns]
