@@ -106,26 +106,31 @@ def cell_weight_sums(
         return sums
     exact = None if replicates is None else _exact_in_float32(cell, n_cells, scale, replicates, profile)
     if exact is not None:
+        if exact.all():  # the usual case: no copies of the entries
+            sums[:, 0], sums[:, 1:] = _compressed_column_products(rows, cell, scale, n_cells, full_weight, replicates)
+            return sums
         on = exact[cell]
-        exact_rows, exact_cells, exact_scale = rows[on], cell[on], scale[on]
-        sums[:, 0] = np.bincount(exact_cells, weights=exact_scale * full_weight[exact_rows], minlength=n_cells)
-        sums[:, 1:] = _compressed_column_product(exact_rows, exact_cells, exact_scale, n_cells, replicates)
+        sums[:, 0], sums[:, 1:] = _compressed_column_products(rows[on], cell[on], scale[on], n_cells, full_weight,
+                                                              replicates)
         cell, rows, scale = cell[~on], rows[~on], scale[~on]
     if len(cell):
         _blocked_sums(sums, cell, rows, scale, full_weight, replicates, block)
     return sums
 
 
-def _compressed_column_product(rows, cells, scale, n_cells, replicates) -> np.ndarray:
-    """(cells × records) float32 sparse matrix, from entries, times the float32 replicate matrix."""
+def _compressed_column_products(rows, cells, scale, n_cells, full_weight, replicates):
+    """(cells × records) sparse matrix from entries, times the full weights (float64) and the replicates (float32)."""
     if np.any(rows[1:] < rows[:-1]):
         order = np.argsort(rows, kind="stable")
         rows, cells, scale = rows[order], cells[order], scale[order]
     n_records = len(replicates)
-    pointer = np.zeros(n_records + 1, dtype=np.int64)
+    index = np.int32 if max(n_cells, len(cells)) < 2**31 - 1 else np.int64
+    pointer = np.zeros(n_records + 1, dtype=index)
     np.cumsum(np.bincount(rows, minlength=n_records), out=pointer[1:])
-    matrix = sp.csc_matrix((scale.astype(np.float32), cells, pointer), shape=(n_cells, n_records))
-    return matrix @ replicates
+    cells = cells.astype(index, copy=False)
+    full = sp.csc_matrix((np.asarray(scale, dtype="float64"), cells, pointer), shape=(n_cells, n_records))
+    replicate = sp.csc_matrix((scale.astype(np.float32), cells, pointer), shape=(n_cells, n_records))
+    return full @ full_weight, replicate @ replicates
 
 
 #: Integers up to this magnitude are exact in float32, and so is every partial sum that stays below it.
@@ -327,27 +332,28 @@ def _add_binary_sums(target, counts_out, binary, columns, entries, full_weight, 
                                  block=block)
     if len(cell_keys) == 0:  # no record with a set bit lies in any group
         return
-    if counts_out is not None:  # unweighted counts ride along as one more column of cell totals
-        counts = np.bincount(cell[factor > 0], minlength=len(cell_keys)).astype("float64")
-        cell_sums = np.column_stack([cell_sums, counts])
     cell_group, cell_sig = np.divmod(cell_keys, n_sig)
     cell_bits = bits[cell_sig]  # (cells, distinct bits)
-    # For a bit set in most cells, sum the cells *without* it and subtract from the group total.
+    # Each bit's sums are those of the cells with the bit set; for a bit set in most cells, the group total minus
+    # the cells *without* it (fewer terms). One sparse product spreads the cell sums onto bits and group totals.
     complement = cell_bits.mean(axis=0) > 0.5
     cell_index, bit = np.nonzero(cell_bits ^ complement[None, :])
-    n_bits = cell_bits.shape[1]
-    spread = sp.csr_matrix(
-        (np.where(complement[bit], -1.0, 1.0), (bit * n_groups + cell_group[cell_index], cell_index)),
-        shape=(n_bits * n_groups, len(cell_keys)),
-    )
-    per_bit = (spread @ cell_sums).reshape(n_bits, n_groups, cell_sums.shape[1])
-    if complement.any():
-        starts = np.flatnonzero(np.r_[True, cell_group[1:] != cell_group[:-1]])
-        group_total = np.add.reduceat(cell_sums, starts, axis=0)
-        for b in np.flatnonzero(complement):  # loop over distinct measures, not rows or groups
-            per_bit[b, cell_group[starts]] += group_total
-    n_columns = target.shape[2]
-    for column, b in zip(columns, first_of):
-        target[column] += per_bit[b, :, :n_columns]
-        if counts_out is not None:
-            counts_out[column] += per_bit[b, :, n_columns]
+    n_bits, n_cells = cell_bits.shape[1], len(cell_keys)
+    spread_rows = bit * n_groups + cell_group[cell_index]
+    sign = np.where(complement[bit], -1.0, 1.0)
+    if complement.any():  # rows n_bits * n_groups + g: the group totals
+        spread_rows = np.concatenate([spread_rows, n_bits * n_groups + cell_group])
+        cell_index = np.concatenate([cell_index, np.arange(n_cells)])
+        sign = np.concatenate([sign, np.ones(n_cells)])
+    spread = sp.csr_matrix((sign, (spread_rows, cell_index)), shape=((n_bits + 1) * n_groups, n_cells))
+    per_bit = (spread @ cell_sums).reshape(n_bits + 1, n_groups, cell_sums.shape[1])
+    per_bit_counts = None
+    if counts_out is not None:
+        counts = np.bincount(cell[factor > 0], minlength=n_cells).astype("float64")
+        per_bit_counts = (spread @ counts).reshape(n_bits + 1, n_groups)
+    for column, b in zip(columns, first_of):  # loop over measures, not rows or groups
+        target[column] += per_bit[b]
+        if complement[b]:
+            target[column] += per_bit[n_bits]
+        if per_bit_counts is not None:
+            counts_out[column] += per_bit_counts[b] + (per_bit_counts[n_bits] if complement[b] else 0.0)
