@@ -58,7 +58,8 @@ class Evaluation:
     """Per-record result of evaluating an indicator.
 
     ``universe`` (bool) marks records counted; ``value`` is the measure
-    (float, 0/1 for conditions); ``denominator`` is set for ratios.
+    (float; bool for conditions), zero outside the universe; ``denominator``
+    is set for ratios.
     ``missing_value`` counts universe records whose measure was missing; they
     are excluded from the universe (and reported), never counted as zero.
     """
@@ -196,11 +197,13 @@ class Indicator:
                 raise IndicatorDefinitionError(self.key, f"the {part} must be numeric or a condition, not text/categories.")
 
     # ------------------------------------------------------------------ evaluation
-    def evaluate(self, frame: pd.DataFrame, *, source: str = "microdata") -> Evaluation:
+    def evaluate(self, frame: pd.DataFrame, *, source: str = "microdata", cache: dict | None = None) -> Evaluation:
         """Universe mask and per-record value over ``frame`` (vectorized).
 
         Records of the universe whose measure (or denominator) is missing are
-        taken out of the universe and counted in ``missing_value``.
+        taken out of the universe and counted in ``missing_value``. Pass the
+        same ``cache`` dict when evaluating several indicators on one frame so
+        that shared sub-expressions are computed once.
 
         Examples
         --------
@@ -219,12 +222,15 @@ class Indicator:
                 missing,
                 f"Indicator {self.key!r} reads them; map them in the reader or choose indicators this source supports.",
             )
-        universe = self.universe.evaluate(frame).copy()
-        value = self.measure.evaluate(frame).astype("float64")
+        universe = self.universe.evaluate(frame, cache).copy()
+        measure = self.measure.evaluate(frame, cache)
+        if measure.dtype == bool and self.denominator is None:  # a condition is never missing: no float copies
+            return Evaluation(universe=universe, value=measure & universe, denominator=None, missing_value=0)
+        value = measure.astype("float64")
         present = ~np.isnan(value)
         denominator = None
         if self.denominator is not None:
-            denominator = self.denominator.evaluate(frame).astype("float64")
+            denominator = self.denominator.evaluate(frame, cache).astype("float64")
             present &= ~np.isnan(denominator)
             denominator = np.where(universe & present, denominator, 0.0)
         missing_value = int((universe & ~present).sum())

@@ -49,8 +49,27 @@ class Expr(ABC):
         """Names of the columns the expression reads."""
 
     @abstractmethod
-    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
-        """Values for every row of ``frame`` (bool for conditions, float or object otherwise)."""
+    def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
+        """Values for every row of ``frame``; sub-expressions evaluated through ``cache``."""
+
+    def evaluate(self, frame: pd.DataFrame, cache: dict | None = None) -> np.ndarray:
+        """Values for every row of ``frame`` (bool for conditions, float or object otherwise).
+
+        ``cache`` (a dict kept for one frame) shares the values of equal
+        sub-expressions between several expressions, e.g. the universe
+        ``age >= 5`` of three English-ability indicators; values taken from
+        it must not be modified in place.
+        """
+        if cache is None:
+            return self._compute(frame, None)
+        key = self._cache_key()
+        if key not in cache:
+            cache[key] = self._compute(frame, cache)
+        return cache[key]
+
+    def _cache_key(self) -> object:
+        """Equal keys, equal values on the same frame: the printed formula and the node type."""
+        return (type(self).__name__, str(self))
 
     def literals_against(self) -> Iterable[tuple[str, object]]:
         """(column, literal) pairs this expression compares, for category checks."""
@@ -159,7 +178,7 @@ class _Column(Expr):
     def columns(self) -> frozenset[str]:
         return frozenset({self.name})
 
-    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+    def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         series = frame[self.name]
         if isinstance(series.dtype, pd.CategoricalDtype) or series.dtype == object or pd.api.types.is_string_dtype(series):
             return series.to_numpy(dtype=object, na_value=None)
@@ -179,7 +198,7 @@ class _Literal(Expr):
     def columns(self) -> frozenset[str]:
         return frozenset()
 
-    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+    def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         return np.full(len(frame), self.value, dtype=object if isinstance(self.value, str) else None)
 
     def __str__(self) -> str:
@@ -216,7 +235,13 @@ def _codes_of(categories: pd.Index, labels) -> np.ndarray:
 def _present(values: np.ndarray) -> np.ndarray:
     if values.dtype == object:
         return pd.notna(values)
+    if values.dtype.kind == "f":
+        return ~np.isnan(values)
     return ~np.isnan(values.astype("float64"))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (str, bytes))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -234,13 +259,19 @@ class _Binary(Expr):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Compare(_Binary):
-    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+    def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         coded = _category_codes(self.left, frame) if isinstance(self.right, _Literal) else None
         if coded is not None and self.op in ("==", "!="):
             codes, categories = coded
             hit = np.isin(codes, _codes_of(categories, [self.right.value]))
             return hit if self.op == "==" else (~hit & (codes >= 0))
-        left, right = self.left.evaluate(frame), self.right.evaluate(frame)
+        if isinstance(self.right, _Literal) and _is_number(self.right.value):
+            left = self.left.evaluate(frame, cache)
+            if left.dtype.kind == "f":  # numbers against a number: NaN compares False, as the rule says
+                with np.errstate(invalid="ignore"):
+                    out = np.asarray(_COMPARE[self.op](left, self.right.value), dtype=bool)
+                return out & ~np.isnan(left) if self.op == "!=" else out
+        left, right = self.left.evaluate(frame, cache), self.right.evaluate(frame, cache)
         present = _present(left) & _present(right)
         out = np.zeros(len(frame), dtype=bool)
         if present.any():
@@ -266,12 +297,12 @@ class _IsIn(Expr):
     def columns(self) -> frozenset[str]:
         return self.operand.columns
 
-    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+    def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         coded = _category_codes(self.operand, frame)
         if coded is not None:
             codes, categories = coded
             return np.isin(codes, _codes_of(categories, self.values))
-        values = self.operand.evaluate(frame)
+        values = self.operand.evaluate(frame, cache)
         return np.asarray(pd.Series(values, dtype=object).isin(self.values), dtype=bool)
 
     def literals_against(self):
@@ -290,11 +321,11 @@ class _NotNA(Expr):
     def columns(self) -> frozenset[str]:
         return self.operand.columns
 
-    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+    def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         coded = _category_codes(self.operand, frame)
         if coded is not None:
             return coded[0] >= 0
-        return _present(self.operand.evaluate(frame))
+        return _present(self.operand.evaluate(frame, cache))
 
     def __str__(self) -> str:
         return f"{self.operand} is present"
@@ -315,11 +346,11 @@ class _Logical(Expr):
     def columns(self) -> frozenset[str]:
         return frozenset().union(*(o.columns for o in self.operands))
 
-    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+    def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         combine = np.logical_and if self.op == "&" else np.logical_or
-        result = _as_bool(self.operands[0].evaluate(frame))
+        result = _as_bool(self.operands[0].evaluate(frame, cache))
         for operand in self.operands[1:]:
-            result = combine(result, _as_bool(operand.evaluate(frame)))
+            result = combine(result, _as_bool(operand.evaluate(frame, cache)))
         return result
 
     def literals_against(self):
@@ -338,8 +369,8 @@ class _Not(Expr):
     def columns(self) -> frozenset[str]:
         return self.operand.columns
 
-    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
-        return ~_as_bool(self.operand.evaluate(frame))
+    def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
+        return ~_as_bool(self.operand.evaluate(frame, cache))
 
     def literals_against(self):
         return self.operand.literals_against()
@@ -350,10 +381,10 @@ class _Not(Expr):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Arith(_Binary):
-    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+    def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         n = len(frame)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _ARITH[self.op](_numeric(self.left.evaluate(frame), n), _numeric(self.right.evaluate(frame), n))
+            return _ARITH[self.op](_numeric(self.left.evaluate(frame, cache), n), _numeric(self.right.evaluate(frame, cache), n))
 
     def __str__(self) -> str:
         return f"({self.left} {self.op} {self.right})"
@@ -369,7 +400,7 @@ class _Function(Expr):
     def columns(self) -> frozenset[str]:
         return self.reads
 
-    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+    def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         result = self.function(frame[list(self.reads)])
         values = np.asarray(result)
         if values.shape != (len(frame),):
@@ -380,6 +411,9 @@ class _Function(Expr):
 
     def __str__(self) -> str:
         return self.text
+
+    def _cache_key(self) -> object:
+        return ("function", id(self))  # two functions may share a text
 
 
 def _as_bool(values: np.ndarray) -> np.ndarray:

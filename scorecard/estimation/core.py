@@ -212,10 +212,13 @@ def _warn_missing_vintages(frame: pd.DataFrame, layout: GroupLayout) -> None:
     if layout.places.is_everywhere:
         return
     covered = set(pd.unique(layout.places.table["puma_vintage"].dropna()).astype(int).tolist())
-    pairs = frame[["survey_year", "puma_vintage"]].dropna().drop_duplicates()
-    uncovered = pairs[~pairs["puma_vintage"].astype(int).isin(covered)]
-    if len(uncovered):
-        listed = ", ".join(f"{int(y)} ({int(v)} PUMAs)" for y, v in uncovered.sort_values("survey_year").to_numpy())
+    years = frame["survey_year"].to_numpy(dtype="float64", na_value=np.nan)
+    vintages = frame["puma_vintage"].to_numpy(dtype="float64", na_value=np.nan)
+    known = ~np.isnan(years) & ~np.isnan(vintages)
+    pairs = np.unique(pd.unique(years[known] * 10_000 + vintages[known]))  # hashing, then a sort of a few values
+    uncovered = [(int(p // 10_000), int(p % 10_000)) for p in pairs if int(p % 10_000) not in covered]
+    if uncovered:
+        listed = ", ".join(f"{y} ({v} PUMAs)" for y, v in uncovered)
         warnings.warn(
             f"The places have no PUMAs of the vintage used in survey years {listed}; their place estimates will be "
             f"empty. Add the crosswalk for that PUMA vintage to Places.from_crosswalk (places cover {sorted(covered)}).",
@@ -255,18 +258,19 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
     median_inputs, missing_value = {}, {}
     positive = entries.factor > 0
     evaluations = {}
+    shared: dict = {}  # sub-expressions shared by the indicators (e.g. one universe for three), evaluated once
     for kind in sorted({i.weight for i in spec.indicators}):
         full, replicates = _weights(micro, kind)
         profile = micro.replicate_profile(kind)
         of_kind = [i for i in spec.indicators if i.weight == kind]
         of_kind = [i for i in additive if i.weight == kind] + [i for i in of_kind if i.statistic not in _ADDITIVE]
         for ind in of_kind:
-            evaluations[ind.key] = ind.evaluate(frame, source=str(micro.attrs.get("source", "microdata")))
+            evaluations[ind.key] = ind.evaluate(frame, source=str(micro.attrs.get("source", "microdata")), cache=shared)
         columns, slots = [], []
         for ind in of_kind:
             if ind.statistic in _ADDITIVE:
                 ev = evaluations[ind.key]
-                numerator = ev.value.astype(bool) if ind.statistic == "proportion" else ev.value
+                numerator = ev.value != 0 if ind.statistic == "proportion" and ev.value.dtype != bool else ev.value
                 denominator = ev.denominator if ind.statistic == "ratio" else ev.universe
                 columns += [numerator, denominator]
                 slots.append(additive.index(ind))
@@ -344,7 +348,7 @@ def _linearized_se(micro, spec, entries, evaluations, partial) -> np.ndarray:
         inside = ev.universe[entries.row] & (entries.factor > 0)
         rows, groups = entries.row[inside], entries.group[inside]
         weight = entries.factor[inside] * full[rows]
-        y = ev.value[rows]
+        y = ev.value[rows].astype("float64")
         if ind.statistic == "total":
             influence = weight * y
         else:
