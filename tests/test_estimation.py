@@ -275,3 +275,20 @@ def test_places_without_the_data_vintage_warn_and_records_outside_are_counted(mi
     assert est.attrs["records_outside_places_and_cohorts"] == len(micro)
     inside = sc.estimate(micro, ["naturalized"], places=split_places())
     assert inside.attrs["records_outside_places_and_cohorts"] == 0
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_threads_do_not_change_numbers(threads, micro, scheme, monkeypatch):
+    keys = ["naturalized", "homeownership", "median_household_income", "median_personal_earnings", MEAN_AGE]
+    monkeypatch.setenv("SCORECARD_THREADS", "1")
+    alone = sc.estimate(micro, keys, places=split_places(), cohorts=scheme)
+    monkeypatch.setenv("SCORECARD_THREADS", threads)
+    threaded = sc.estimate(micro, keys, places=split_places(), cohorts=scheme)
+    for name in ("estimate", "se", "n_unweighted", "universe_weighted"):
+        np.testing.assert_array_equal(threaded[name].values, alone[name].values)
+
+
+def test_bad_thread_setting_is_a_clear_error(micro, monkeypatch):
+    monkeypatch.setenv("SCORECARD_THREADS", "many")
+    with pytest.raises(sc.ScorecardError, match="SCORECARD_THREADS must be a positive whole number; found 'many'"):
+        sc.estimate(micro, ["naturalized", "homeownership"])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from functools import partial as partial_function
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from scorecard.estimates import Reliability, finish
 from scorecard.estimation.groups import GroupLayout
 from scorecard.estimation.quantiles import grouped_quantile, sum_by_segment
 from scorecard.estimation.sums import cell_weight_sums, grouped_sums
+from scorecard.estimation.threads import run_all
 from scorecard.estimation.variance import SDR_SCALE, linearized_variance, sdr_se
 from scorecard.microdata import Microdata, ReplicateProfile, profile_replicates
 from scorecard.places import Places
@@ -255,17 +257,19 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
     sums = np.zeros((2 * len(additive), n_cells, n_columns))
     n_unweighted = np.zeros((len(spec.indicators), n_cells))
     universe_weighted = np.zeros((len(spec.indicators), n_cells))
-    median_inputs, missing_value = {}, {}
     positive = entries.factor > 0
-    evaluations = {}
     shared: dict = {}  # sub-expressions shared by the indicators (e.g. one universe for three), evaluated once
-    for kind in sorted({i.weight for i in spec.indicators}):
+    source = str(micro.attrs.get("source", "microdata"))
+    evaluations = {ind.key: ind.evaluate(frame, source=source, cache=shared) for ind in spec.indicators}
+    missing_value = {ind.key: evaluations[ind.key].missing_value for ind in spec.indicators}
+    del shared
+
+    def reduce_kind(kind: str) -> dict[str, MedianInput]:
+        """Sums, counts and median inputs of the indicators weighted by ``kind`` (writes disjoint rows)."""
         full, replicates = _weights(micro, kind)
         profile = micro.replicate_profile(kind)
-        of_kind = [i for i in spec.indicators if i.weight == kind]
-        of_kind = [i for i in additive if i.weight == kind] + [i for i in of_kind if i.statistic not in _ADDITIVE]
-        for ind in of_kind:
-            evaluations[ind.key] = ind.evaluate(frame, source=str(micro.attrs.get("source", "microdata")), cache=shared)
+        of_kind = [i for i in additive if i.weight == kind]
+        of_kind += [i for i in spec.indicators if i.weight == kind and i.statistic not in _ADDITIVE]
         columns, slots = [], []
         for ind in of_kind:
             if ind.statistic in _ADDITIVE:
@@ -279,11 +283,11 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
             counts = np.zeros((len(columns), n_cells))
             grouped_sums(entries, columns, full, replicates, n_cells, out=sums[kind_rows], counts_out=counts,
                          profile=profile)
+        medians: dict[str, MedianInput] = {}
         per_universe: dict[bytes, tuple] = {}  # indicators sharing a universe (and weight) share its counts
         for ind in of_kind:
             k = spec.indicators.index(ind)
             ev = evaluations[ind.key]
-            missing_value[ind.key] = ev.missing_value
             if ind.statistic in _ADDITIVE and ind.statistic != "ratio":
                 # The denominator is the universe: its counts and full-sample sums came with the sums.
                 slot = additive.index(ind)
@@ -304,9 +308,15 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
             inside, n_unweighted[k], universe_weighted[k] = per_universe[universe_key]
             if ind.statistic == "median":
                 rows = entries.row[inside]
-                median_inputs[ind.key] = MedianInput(
+                medians[ind.key] = MedianInput(
                     entries.group[inside], ev.value[rows], rows, entries.factor[inside], full, replicates, profile
                 )
+        return medians
+
+    median_inputs: dict[str, MedianInput] = {}
+    for medians in run_all([partial_function(reduce_kind, kind) for kind in sorted({i.weight for i in spec.indicators})]):
+        median_inputs.update(medians)
+    median_inputs = {ind.key: median_inputs[ind.key] for ind in spec.indicators if ind.key in median_inputs}
     partial = Partial(
         spec=spec,
         layout=layout,
@@ -469,11 +479,12 @@ def _replicate_estimates(partial: Partial) -> tuple[np.ndarray, np.ndarray]:
                 theta[k] = numerator
             else:
                 theta[k] = np.where(denominator > 0, numerator / denominator, np.nan)
-    for key, median in partial.median_inputs.items():
-        k = [i.key for i in spec.indicators].index(key)
-        quantiles = grouped_quantile(median.cells, median.values, median, n_groups=partial.layout.size,
-                                     p=spec.quantile)
-        theta[k, :, : quantiles.shape[1]] = quantiles
+    keys = [i.key for i in spec.indicators]
+    medians = list(partial.median_inputs.items())
+    tasks = [partial_function(grouped_quantile, m.cells, m.values, m, n_groups=partial.layout.size, p=spec.quantile)
+             for _, m in medians]
+    for (key, _), quantiles in zip(medians, run_all(tasks)):  # one task per median indicator
+        theta[keys.index(key), :, : quantiles.shape[1]] = quantiles
     return theta
 
 

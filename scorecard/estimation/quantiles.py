@@ -13,7 +13,7 @@ negative replicate weights are treated as zero inside medians only.
 Records are sorted once by (group, value). A replicate's quantile lies close
 to the full-sample one (replicate weights perturb each weight by a factor
 near 1), so each group is searched in a *window* of sorted positions around
-its full-sample quantile, about ``2.5 √n + 16`` wide on each side: the
+its full-sample quantile, about ``2 √n + 8`` wide on each side: the
 weights before and after the window enter only as two sums per group (one
 sparse product of the weight matrix, no cumulative sums), and only the
 window's weights are cumulated. Then, in blocks of whole windows (small
@@ -53,8 +53,8 @@ _TIE = 2.0**-40
 
 #: Window half-width around the full-sample quantile: WINDOW_SCALE * sqrt(group size) + WINDOW_PAD positions.
 #: A replicate's quantile moves by about 0.4 sqrt(n) positions for ACS-like replicate factors (1 ± 0.71).
-WINDOW_SCALE = 2.5
-WINDOW_PAD = 16
+WINDOW_SCALE = 2.0
+WINDOW_PAD = 8
 
 
 class QuantileWeights(Protocol):
