@@ -36,7 +36,7 @@ from scorecard.estimates import Reliability, finish
 from scorecard.estimation.groups import GroupLayout
 from scorecard.estimation.quantiles import grouped_quantile, sum_by_segment
 from scorecard.estimation.sums import cell_weight_sums, grouped_sums
-from scorecard.estimation.threads import run_all
+from scorecard.estimation.threads import run_all, start_all
 from scorecard.estimation.variance import SDR_SCALE, linearized_variance, sdr_se
 from scorecard.microdata import Microdata, ReplicateProfile, profile_replicates
 from scorecard.places import Places
@@ -183,6 +183,7 @@ class Partial:
     records_outside: int = 0  # records in no (place, cohort, ...) cell: outside every place or cohort
     attrs: dict = field(default_factory=dict)
     linearized_se: np.ndarray | None = None  # (K, cells) for single-piece linearization
+    quantiles: dict[str, np.ndarray] = field(default_factory=dict)  # finished medians (cells, 1+R), all records only
 
     def detached(self) -> Partial:
         """The partial without references to its piece's weight arrays (keeps only what medians need)."""
@@ -239,16 +240,29 @@ def _weights(micro: Microdata, kind: str) -> tuple[np.ndarray, np.ndarray | None
     return full, replicates
 
 
-def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
-    """Reduce one Microdata to additive sums per cell (and median inputs)."""
+def partial_estimate(micro: Microdata, spec: EstimateSpec, *, quantiles: bool = False) -> Partial:
+    """Reduce one Microdata to additive sums per cell (and median inputs).
+
+    With ``quantiles=True`` the medians are computed too, alongside the sums
+    (in threads), for a Microdata that holds all the records: a partial that
+    is later combined with others recomputes them from the inputs.
+    """
     frame = micro.frame
     years = sorted(int(y) for y in pd.unique(frame["survey_year"].dropna()))
     layout = spec.layout(frame, years)
     _check_columns(micro, spec.indicators, layout.columns)
     _warn_missing_vintages(frame, layout)
+    additive = _additive(spec.indicators)
+    # Weight kinds, the one with the most sums first (its task is the longest).
+    kinds = sorted({i.weight for i in spec.indicators}, key=lambda kind: (-sum(i.weight == kind for i in additive), kind))
+    weights = {kind: _weights(micro, kind) for kind in kinds}
+    # The weights' profiles (one read of each replicate matrix) are taken while the records are joined and evaluated.
+    profiling = start_all([partial_function(micro.replicate_profile, kind) for kind in kinds])
+    shared: dict = {}  # sub-expressions shared by the indicators (e.g. one universe for three), evaluated once
+    source = str(micro.attrs.get("source", "microdata"))
+    evaluating = start_all([lambda: {ind.key: ind.evaluate(frame, source=source, cache=shared) for ind in spec.indicators}])
     entries = layout.entries(frame)
     n_cells = layout.size
-    additive = _additive(spec.indicators)
     replicate_count = {
         kind: (0 if getattr(micro, f"{kind}_replicates") is None else schema.N_REPLICATES)
         for kind in ("person", "household")
@@ -258,65 +272,61 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
     n_unweighted = np.zeros((len(spec.indicators), n_cells))
     universe_weighted = np.zeros((len(spec.indicators), n_cells))
     positive = entries.factor > 0
-    shared: dict = {}  # sub-expressions shared by the indicators (e.g. one universe for three), evaluated once
-    source = str(micro.attrs.get("source", "microdata"))
-    evaluations = {ind.key: ind.evaluate(frame, source=source, cache=shared) for ind in spec.indicators}
+    (evaluations,) = evaluating()
     missing_value = {ind.key: evaluations[ind.key].missing_value for ind in spec.indicators}
     del shared
+    profiles = dict(zip(kinds, profiling()))
 
-    def reduce_kind(kind: str) -> dict[str, MedianInput]:
-        """Sums, counts and median inputs of the indicators weighted by ``kind`` (writes disjoint rows)."""
-        full, replicates = _weights(micro, kind)
-        profile = micro.replicate_profile(kind)
-        of_kind = [i for i in additive if i.weight == kind]
-        of_kind += [i for i in spec.indicators if i.weight == kind and i.statistic not in _ADDITIVE]
-        columns, slots = [], []
-        for ind in of_kind:
-            if ind.statistic in _ADDITIVE:
-                ev = evaluations[ind.key]
-                numerator = ev.value != 0 if ind.statistic == "proportion" and ev.value.dtype != bool else ev.value
-                denominator = ev.denominator if ind.statistic == "ratio" else ev.universe
-                columns += [numerator, denominator]
-                slots.append(additive.index(ind))
-        if columns:  # slots of one weight kind are contiguous (see _additive), so these are views
-            kind_rows = slice(2 * slots[0], 2 * slots[-1] + 2)
-            counts = np.zeros((len(columns), n_cells))
-            grouped_sums(entries, columns, full, replicates, n_cells, out=sums[kind_rows], counts_out=counts,
-                         profile=profile)
-        medians: dict[str, MedianInput] = {}
-        per_universe: dict[bytes, tuple] = {}  # indicators sharing a universe (and weight) share its counts
-        for ind in of_kind:
-            k = spec.indicators.index(ind)
-            ev = evaluations[ind.key]
-            if ind.statistic in _ADDITIVE and ind.statistic != "ratio":
-                # The denominator is the universe: its counts and full-sample sums came with the sums.
-                slot = additive.index(ind)
-                n_unweighted[k] = counts[2 * (slot - slots[0]) + 1]
-                universe_weighted[k] = sums[2 * slot + 1, :, 0]
-                continue
-            universe_key = np.packbits(ev.universe).tobytes()
-            if universe_key not in per_universe:
-                inside = ev.universe[entries.row] & positive
-                per_universe[universe_key] = (
-                    inside,
-                    np.bincount(entries.group[inside], minlength=n_cells),
-                    np.bincount(
-                        entries.group[inside], weights=entries.factor[inside] * full[entries.row[inside]],
-                        minlength=n_cells,
-                    ),
-                )
-            inside, n_unweighted[k], universe_weighted[k] = per_universe[universe_key]
-            if ind.statistic == "median":
-                rows = entries.row[inside]
-                medians[ind.key] = MedianInput(
-                    entries.group[inside], ev.value[rows], rows, entries.factor[inside], full, replicates, profile
-                )
-        return medians
-
+    # Counts and median inputs of the universes that are not the denominator of some sums (medians, ratios).
     median_inputs: dict[str, MedianInput] = {}
-    for medians in run_all([partial_function(reduce_kind, kind) for kind in sorted({i.weight for i in spec.indicators})]):
-        median_inputs.update(medians)
-    median_inputs = {ind.key: median_inputs[ind.key] for ind in spec.indicators if ind.key in median_inputs}
+    per_universe: dict[tuple, tuple] = {}  # indicators sharing a universe (and weight) share its counts
+    for k, ind in enumerate(spec.indicators):
+        if ind.statistic in _ADDITIVE and ind.statistic != "ratio":
+            continue
+        ev, (full, replicates) = evaluations[ind.key], weights[ind.weight]
+        universe_key = (ind.weight, np.packbits(ev.universe).tobytes())
+        if universe_key not in per_universe:
+            inside = ev.universe[entries.row] & positive
+            group = entries.group[inside]
+            per_universe[universe_key] = (
+                inside,
+                np.bincount(group, minlength=n_cells),
+                np.bincount(group, weights=entries.factor[inside] * full[entries.row[inside]], minlength=n_cells),
+            )
+        inside, n_unweighted[k], universe_weighted[k] = per_universe[universe_key]
+        if ind.statistic == "median":
+            rows = entries.row[inside]
+            median_inputs[ind.key] = MedianInput(entries.group[inside], ev.value[rows], rows, entries.factor[inside],
+                                                 full, replicates, profiles[ind.weight])
+    del per_universe
+
+    def sums_of(kind: str) -> None:
+        """Sums and counts of the additive indicators weighted by ``kind`` (writes their own rows only)."""
+        full, replicates = weights[kind]
+        of_kind = [i for i in additive if i.weight == kind]
+        if not of_kind:
+            return
+        columns = []
+        for ind in of_kind:
+            ev = evaluations[ind.key]
+            numerator = ev.value != 0 if ind.statistic == "proportion" and ev.value.dtype != bool else ev.value
+            columns += [numerator, ev.denominator if ind.statistic == "ratio" else ev.universe]
+        first = additive.index(of_kind[0])  # one kind's slots are contiguous (see _additive): views, not copies
+        counts = np.zeros((len(columns), n_cells))
+        grouped_sums(entries, columns, full, replicates, n_cells, out=sums[2 * first : 2 * (first + len(of_kind))],
+                     counts_out=counts, profile=profiles[kind])
+        for slot, ind in enumerate(of_kind, start=first):
+            if ind.statistic != "ratio":  # the denominator is the universe: its counts and full-sample sums
+                k = spec.indicators.index(ind)
+                n_unweighted[k] = counts[2 * (slot - first) + 1]
+                universe_weighted[k] = sums[2 * slot + 1, :, 0]
+
+    # Independent pieces in threads: each kind's sums and, when asked, each median (longest first).
+    tasks = [partial_function(sums_of, kind) for kind in kinds]
+    median_keys = list(median_inputs) if quantiles else []
+    tasks[1:1] = [partial_function(_quantiles, median_inputs[key], n_cells, spec.quantile) for key in median_keys]
+    results = run_all(tasks)
+    finished = {key: results[1 + i] for i, key in enumerate(median_keys)}
     partial = Partial(
         spec=spec,
         layout=layout,
@@ -328,6 +338,7 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec) -> Partial:
         variance_method=micro.variance_method,
         missing_value=missing_value,
         records=len(frame),
+        quantiles=finished,
         records_outside=len(frame) - (int(np.count_nonzero(np.diff(entries.row))) + 1 if len(entries) else 0),  # rows sorted
         attrs=dict(micro.attrs),
     )
@@ -466,44 +477,57 @@ def combine(partials: Sequence[Partial]) -> Partial:
     )
 
 
-def _replicate_estimates(partial: Partial) -> tuple[np.ndarray, np.ndarray]:
-    """(estimates (K, cells, 1+R), reason codes (K, cells)) for every indicator."""
+def _quantiles(median: MedianInput, n_cells: int, p: float) -> np.ndarray:
+    """The p-quantile of every cell under every weight column."""
+    return grouped_quantile(median.cells, median.values, median, n_groups=n_cells, p=p)
+
+
+def _replicate_estimates(partial: Partial, keep_replicates: bool):
+    """(full-sample estimates (K, cells), SDR SEs (K, cells), replicate estimates (K, cells, 1+R) if kept).
+
+    One indicator at a time, so that without ``keep_replicates`` no
+    (K, cells, 1+R) array is ever built.
+    """
     spec = partial.spec
-    theta = np.full((len(spec.indicators), partial.layout.size, partial.n_columns), np.nan)
+    shape = (len(spec.indicators), partial.layout.size)
+    estimate, se = np.full(shape, np.nan), np.full(shape, np.nan)
+    theta = np.full(shape + (partial.n_columns,), np.nan) if keep_replicates else None
+
+    def record(k: int, values: np.ndarray) -> None:
+        estimate[k] = values[:, 0]
+        if partial.variance_method == "sdr":
+            se[k] = sdr_se(values)
+        if theta is not None:
+            theta[k, :, : values.shape[1]] = values
+
     additive = _additive(spec.indicators)
     with np.errstate(divide="ignore", invalid="ignore"):
         for slot, ind in enumerate(additive):
-            k = spec.indicators.index(ind)
             numerator, denominator = partial.sums[2 * slot], partial.sums[2 * slot + 1]
-            if ind.statistic == "total":
-                theta[k] = numerator
-            else:
-                theta[k] = np.where(denominator > 0, numerator / denominator, np.nan)
+            values = numerator if ind.statistic == "total" else np.where(denominator > 0, numerator / denominator, np.nan)
+            record(spec.indicators.index(ind), values)
     keys = [i.key for i in spec.indicators]
-    medians = list(partial.median_inputs.items())
-    tasks = [partial_function(grouped_quantile, m.cells, m.values, m, n_groups=partial.layout.size, p=spec.quantile)
-             for _, m in medians]
-    for (key, _), quantiles in zip(medians, run_all(tasks)):  # one task per median indicator
-        theta[keys.index(key), :, : quantiles.shape[1]] = quantiles
-    return theta
+    pending = [key for key in partial.median_inputs if key not in partial.quantiles]
+    computed = run_all([partial_function(_quantiles, partial.median_inputs[key], partial.layout.size, spec.quantile)
+                        for key in pending])  # one task per median indicator
+    for key, quantiles in (*partial.quantiles.items(), *zip(pending, computed)):
+        record(keys.index(key), quantiles)
+    return estimate, se, theta
 
 
 def finalize(partial: Partial, *, keep_replicates: bool = False, reliability: Reliability | None = None) -> xr.Dataset:
     """Estimates, SEs and flags from (combined) partial sums, as the estimates Dataset."""
     spec, layout = partial.spec, partial.layout
-    theta = _replicate_estimates(partial)
-    estimate_values = theta[..., 0]
+    estimate_values, se, theta = _replicate_estimates(partial, keep_replicates)
     n = partial.n_unweighted
     reason = np.full(estimate_values.shape, "", dtype=object)
     if partial.variance_method == "sdr":
-        se = sdr_se(theta)
         reason[np.isnan(se) & ~np.isnan(estimate_values)] = "a replicate has an empty universe; SE undefined"
         variance_method = "sdr"
     elif partial.variance_method == "linearization":
         se = partial.linearized_se.copy()
         variance_method = "linearization"
     else:
-        se = np.full(estimate_values.shape, np.nan)
         reason[:] = "no replicate weights or strata/clusters: SE unknown"
         variance_method = "none"
     zero_weight = (n > 0) & np.isnan(estimate_values)
@@ -616,7 +640,7 @@ def estimate(
     inds = tuple(indicator_registry.resolve(indicators))
     spec = EstimateSpec(inds, places=places, cohorts=cohorts, by=tuple(by), quantile=quantile)
     if isinstance(micro, Microdata):
-        partial = partial_estimate(micro, spec)
+        partial = partial_estimate(micro, spec, quantiles=True)
     elif client is not None:
         from scorecard.estimation.distributed import partials_on_cluster
 

@@ -38,7 +38,7 @@ import scipy.sparse as sp
 from scorecard.estimation.groups import Entries
 from scorecard.microdata import ReplicateProfile, profile_replicates
 
-__all__ = ["segment_weight_sums", "cell_weight_sums", "grouped_sums"]
+__all__ = ["segment_weight_sums", "cell_weight_sums", "split_cell_sums", "grouped_sums"]
 
 #: Entries per block when gathering weight rows (bounds temporary memory to ~block × 81 × 8 bytes).
 BLOCK = 200_000
@@ -92,30 +92,69 @@ def cell_weight_sums(
     profile: ReplicateProfile | None = None,
     block: int = BLOCK,
 ) -> np.ndarray:
-    """Σ scale · [full_weight | replicates][row] per cell (0 .. n_cells-1), float64 (n_cells, 1 + R).
-
-    Cells whose float32 sums are provably exact take one float32 sparse
-    product of the replicate matrix (no copy of it): the (cells × records)
-    matrix is built in compressed-column form straight from the entries,
-    which come sorted by record, and the product then reads the weight matrix
-    in order. Other cells are summed in float64, in blocks of records.
-    """
-    n_columns = 1 + (0 if replicates is None else replicates.shape[1])
-    sums = np.zeros((n_cells, n_columns))
-    if len(cell) == 0:
-        return sums
-    exact = None if replicates is None else _exact_in_float32(cell, n_cells, scale, replicates, profile)
-    if exact is not None:
-        if exact.all():  # the usual case: no copies of the entries
-            sums[:, 0], sums[:, 1:] = _compressed_column_products(rows, cell, scale, n_cells, full_weight, replicates)
-            return sums
-        on = exact[cell]
-        sums[:, 0], sums[:, 1:] = _compressed_column_products(rows[on], cell[on], scale[on], n_cells, full_weight,
-                                                              replicates)
-        cell, rows, scale = cell[~on], rows[~on], scale[~on]
-    if len(cell):
-        _blocked_sums(sums, cell, rows, scale, full_weight, replicates, block)
+    """Σ scale · [full_weight | replicates][row] per cell (0 .. n_cells-1), float64 (n_cells, 1 + R)."""
+    full, replicate = split_cell_sums(cell, n_cells, rows, scale, full_weight, replicates, profile=profile,
+                                      block=block)
+    sums = np.empty((n_cells, 1 + (0 if replicate is None else replicate.shape[1])))
+    sums[:, 0] = full
+    if replicate is not None:
+        sums[:, 1:] = replicate
     return sums
+
+
+def split_cell_sums(
+    cell: np.ndarray,
+    n_cells: int,
+    rows: np.ndarray,
+    scale: np.ndarray,
+    full_weight: np.ndarray,
+    replicates: np.ndarray | None,
+    *,
+    profile: ReplicateProfile | None = None,
+    block: int = BLOCK,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-cell sums as (full-sample float64 (n_cells,), replicates (n_cells, R) or None).
+
+    The replicate sums come back as float32 when every one of them is exact
+    in float32 (an integer below 2**24), else as float64. Cells whose float32
+    sums are provably exact take one float32 sparse product of the replicate
+    matrix (no copy of it): the (cells × records) matrix is built in
+    compressed-column form straight from the entries, which come sorted by
+    record, and the product then reads the weight matrix in order. Other
+    cells are summed in float64, in blocks of records.
+
+    Exactness is proven either *after* the product — integer, non-negative
+    weights and scales make every running sum non-decreasing, so a float32
+    result below 2**24 means no partial sum ever left the integers float32
+    holds exactly — or, with negative replicate weights, *before* it, from
+    Σ |scale| × max |weight| per cell.
+    """
+    full = np.bincount(cell, weights=scale * full_weight[rows], minlength=n_cells) if replicates is None else None
+    if replicates is None:
+        return full, None
+    if len(cell) == 0:
+        return np.zeros(n_cells), np.zeros((n_cells, replicates.shape[1]), dtype=np.float32)
+    profile = profile or profile_replicates(replicates)
+    exact = _exact_in_float32(cell, n_cells, scale, replicates, profile)
+    if exact is None:
+        sums = np.zeros((n_cells, 1 + replicates.shape[1]))
+        _blocked_sums(sums, cell, rows, scale, full_weight, replicates, block)
+        return sums[:, 0], sums[:, 1:]
+    on = None if exact.all() else exact[cell]
+    if on is None:  # the usual case: no copies of the entries
+        full, replicate = _compressed_column_products(rows, cell, scale, n_cells, full_weight, replicates)
+    else:
+        full, replicate = _compressed_column_products(rows[on], cell[on], scale[on], n_cells, full_weight, replicates)
+    if profile.nonnegative:  # monotone sums: exact unless the float32 result reached 2**24
+        exact &= ~np.any(replicate >= _FLOAT32_EXACT, axis=1)
+    if exact.all():
+        return full, replicate
+    # The other cells (fractional scales, sums past 2**24) in float64 from the start.
+    redo = ~exact[cell]
+    sums = np.zeros((n_cells, 1 + replicates.shape[1]))
+    sums[exact, 0], sums[exact, 1:] = full[exact], replicate[exact]
+    _blocked_sums(sums, cell[redo], rows[redo], scale[redo], full_weight, replicates, block)
+    return sums[:, 0], sums[:, 1:]
 
 
 def _compressed_column_products(rows, cells, scale, n_cells, full_weight, replicates):
@@ -138,25 +177,30 @@ _FLOAT32_EXACT = float(2**24)
 
 
 def _exact_in_float32(
-    cell: np.ndarray, n_cells: int, scale: np.ndarray, replicates: np.ndarray, profile: ReplicateProfile | None
+    cell: np.ndarray, n_cells: int, scale: np.ndarray, replicates: np.ndarray, profile: ReplicateProfile
 ) -> np.ndarray | None:
-    """Cells whose replicate sums a float32 product gives exactly (bool per cell), or None if there are none.
+    """Cells whose replicate sums a float32 product may give exactly (bool per cell), or None if there are none.
 
-    Exact when the replicate weights are integers, the cell's scales are
-    integers, and Σ |scale| × max |weight| over the cell's entries is below
-    2**24: every product and partial sum is then an integer float32 holds.
-    ACS weights are integers, and places made of whole PUMAs have scale 1.
+    Candidates need integer replicate weights and integer scales in the
+    cell. With non-negative weights and scales, the caller then checks the
+    result (below 2**24 means exact); otherwise the cell must also have
+    Σ |scale| × max |weight| below 2**24, so that every product and partial
+    sum is an integer float32 holds. ACS weights are integers, and places
+    made of whole PUMAs have scale 1.
     """
-    if replicates.dtype != np.float32 or not replicates.flags.c_contiguous or len(replicates) == 0:
+    if replicates.dtype != np.float32 or not replicates.flags.c_contiguous or not profile.integral:
         return None
     integral_scale = scale == np.rint(scale)
     if not integral_scale.any():
         return None
-    profile = profile or profile_replicates(replicates)
-    if not profile.integral:
-        return None
-    bound = np.bincount(cell, weights=np.abs(scale), minlength=n_cells) * max(profile.largest_magnitude, 1.0)
-    exact = (bound < _FLOAT32_EXACT) & (np.bincount(cell, weights=~integral_scale, minlength=n_cells) == 0)
+    if integral_scale.all():
+        exact = np.ones(n_cells, dtype=bool)
+    else:
+        exact = np.bincount(cell, weights=~integral_scale, minlength=n_cells) == 0
+    monotone = profile.nonnegative and not np.any(scale < 0)
+    if not monotone:
+        bound = np.bincount(cell, weights=np.abs(scale), minlength=n_cells) * max(profile.largest_magnitude, 1.0)
+        exact &= bound < _FLOAT32_EXACT
     if not exact.any():
         return None
     return exact
@@ -328,10 +372,10 @@ def _add_binary_sums(target, counts_out, binary, columns, entries, full_weight, 
     keep = (entries.factor != 0) & ~empty_signature[sig_id[entries.row]]
     rows, factor = entries.row[keep], entries.factor[keep]
     cell_keys, cell = _unique(entries.group[keep] * n_sig + sig_id[rows])
-    cell_sums = cell_weight_sums(cell, len(cell_keys), rows, factor, full_weight, replicates, profile=profile,
-                                 block=block)
     if len(cell_keys) == 0:  # no record with a set bit lies in any group
         return
+    full_sums, replicate_sums = split_cell_sums(cell, len(cell_keys), rows, factor, full_weight, replicates,
+                                                profile=profile, block=block)
     cell_group, cell_sig = np.divmod(cell_keys, n_sig)
     cell_bits = bits[cell_sig]  # (cells, distinct bits)
     # Each bit's sums are those of the cells with the bit set; for a bit set in most cells, the group total minus
@@ -346,14 +390,31 @@ def _add_binary_sums(target, counts_out, binary, columns, entries, full_weight, 
         cell_index = np.concatenate([cell_index, np.arange(n_cells)])
         sign = np.concatenate([sign, np.ones(n_cells)])
     spread = sp.csr_matrix((sign, (spread_rows, cell_index)), shape=((n_bits + 1) * n_groups, n_cells))
-    per_bit = (spread @ cell_sums).reshape(n_bits + 1, n_groups, cell_sums.shape[1])
+    per_bit_full = (spread @ full_sums).reshape(n_bits + 1, n_groups)
+    per_bit = None if replicate_sums is None else _spread_replicates(spread, replicate_sums, profile, factor)
     per_bit_counts = None
     if counts_out is not None:
         counts = np.bincount(cell[factor > 0], minlength=n_cells).astype("float64")
         per_bit_counts = (spread @ counts).reshape(n_bits + 1, n_groups)
     for column, b in zip(columns, first_of):  # loop over measures, not rows or groups
-        target[column] += per_bit[b]
-        if complement[b]:
-            target[column] += per_bit[n_bits]
-        if per_bit_counts is not None:
-            counts_out[column] += per_bit_counts[b] + (per_bit_counts[n_bits] if complement[b] else 0.0)
+        parts = [b, n_bits] if complement[b] else [b]
+        for part in parts:
+            target[column, :, 0] += per_bit_full[part]
+            if per_bit is not None:
+                target[column, :, 1:] += per_bit[part * n_groups : (part + 1) * n_groups]
+            if per_bit_counts is not None:
+                counts_out[column] += per_bit_counts[part]
+
+
+def _spread_replicates(spread, replicate_sums, profile, factor) -> np.ndarray:
+    """``spread @ replicate_sums``, in float32 when that is provably exact, else in float64.
+
+    Exact float32 cell sums of non-negative weights are non-negative
+    integers; every spread row adds them with one sign, so its running sum is
+    monotone and a float32 result below 2**24 is exact (as for the cell sums).
+    """
+    if replicate_sums.dtype == np.float32 and profile is not None and profile.nonnegative and np.all(factor >= 0):
+        result = spread.astype(np.float32) @ replicate_sums
+        if not np.any(np.abs(result) >= _FLOAT32_EXACT):
+            return result
+    return spread @ np.asarray(replicate_sums, dtype="float64")

@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from scorecard.errors import EstimationError
 
-__all__ = ["thread_count", "run_all"]
+__all__ = ["thread_count", "run_all", "start_all"]
 
 T = TypeVar("T")
 
@@ -54,3 +54,22 @@ def run_all(tasks: Sequence[Callable[[], T]]) -> list[T]:
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scorecard") as pool:
         futures = [pool.submit(task) for task in tasks]
         return [future.result() for future in futures]
+
+
+def start_all(tasks: Sequence[Callable[[], T]]) -> Callable[[], list[T]]:
+    """Start the tasks in background threads now; the returned function waits for their results, in order.
+
+    With one thread the tasks run when the results are asked for.
+
+    Examples
+    --------
+    >>> results = start_all([lambda: 3, lambda: 4])
+    >>> results()
+    [3, 4]
+    """
+    if thread_count() <= 1 or not tasks:
+        return lambda: [task() for task in tasks]
+    pool = ThreadPoolExecutor(max_workers=min(thread_count(), len(tasks)), thread_name_prefix="scorecard")
+    futures = [pool.submit(task) for task in tasks]
+    pool.shutdown(wait=False)  # the threads end with their tasks
+    return lambda: [future.result() for future in futures]
