@@ -277,28 +277,20 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec, *, quantiles: bool = 
     del shared
     profiles = dict(zip(kinds, profiling()))
 
-    # Counts and median inputs of the universes that are not the denominator of some sums (medians, ratios).
-    median_inputs: dict[str, MedianInput] = {}
-    per_universe: dict[tuple, tuple] = {}  # indicators sharing a universe (and weight) share its counts
+    # Counts of the universes of ratios (the denominator of their sums is another measure).
     for k, ind in enumerate(spec.indicators):
-        if ind.statistic in _ADDITIVE and ind.statistic != "ratio":
-            continue
-        ev, (full, replicates) = evaluations[ind.key], weights[ind.weight]
-        universe_key = (ind.weight, np.packbits(ev.universe).tobytes())
-        if universe_key not in per_universe:
-            inside = ev.universe[entries.row] & positive
-            group = entries.group[inside]
-            per_universe[universe_key] = (
-                inside,
-                np.bincount(group, minlength=n_cells),
-                np.bincount(group, weights=entries.factor[inside] * full[entries.row[inside]], minlength=n_cells),
-            )
-        inside, n_unweighted[k], universe_weighted[k] = per_universe[universe_key]
-        if ind.statistic == "median":
-            rows = entries.row[inside]
-            median_inputs[ind.key] = MedianInput(entries.group[inside], ev.value[rows], rows, entries.factor[inside],
-                                                 full, replicates, profiles[ind.weight])
-    del per_universe
+        if ind.statistic == "ratio":
+            n_unweighted[k], universe_weighted[k] = _universe_counts(evaluations[ind.key], entries, positive,
+                                                                     weights[ind.weight][0], n_cells)[1:]
+
+    def median_of(ind: Indicator) -> tuple[MedianInput, np.ndarray | None]:
+        """Counts and inputs of a median indicator, and its quantiles when asked (writes its own rows only)."""
+        k, ev, (full, replicates) = spec.indicators.index(ind), evaluations[ind.key], weights[ind.weight]
+        inside, n_unweighted[k], universe_weighted[k] = _universe_counts(ev, entries, positive, full, n_cells)
+        rows = entries.row[inside]
+        median = MedianInput(entries.group[inside], ev.value[rows], rows, entries.factor[inside], full, replicates,
+                             profiles[ind.weight])
+        return median, (_quantiles(median, n_cells, spec.quantile) if quantiles else None)
 
     def sums_of(kind: str) -> None:
         """Sums and counts of the additive indicators weighted by ``kind`` (writes their own rows only)."""
@@ -321,12 +313,13 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec, *, quantiles: bool = 
                 n_unweighted[k] = counts[2 * (slot - first) + 1]
                 universe_weighted[k] = sums[2 * slot + 1, :, 0]
 
-    # Independent pieces in threads: each kind's sums and, when asked, each median (longest first).
+    # Independent pieces in threads: each kind's sums and each median (the longest first).
+    medians = [i for i in spec.indicators if i.statistic == "median"]
     tasks = [partial_function(sums_of, kind) for kind in kinds]
-    median_keys = list(median_inputs) if quantiles else []
-    tasks[1:1] = [partial_function(_quantiles, median_inputs[key], n_cells, spec.quantile) for key in median_keys]
-    results = run_all(tasks)
-    finished = {key: results[1 + i] for i, key in enumerate(median_keys)}
+    tasks[1:1] = [partial_function(median_of, ind) for ind in medians]
+    results = run_all(tasks)[1 : 1 + len(medians)]
+    median_inputs = {ind.key: median for ind, (median, _) in zip(medians, results)}
+    finished = {ind.key: found for ind, (_, found) in zip(medians, results) if found is not None}
     partial = Partial(
         spec=spec,
         layout=layout,
@@ -345,6 +338,14 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec, *, quantiles: bool = 
     if micro.variance_method == "linearization":
         partial.linearized_se = _linearized_se(micro, spec, entries, evaluations, partial)
     return partial
+
+
+def _universe_counts(ev, entries, positive, full, n_cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(entries inside the universe, unweighted count per cell, weighted count per cell)."""
+    inside = ev.universe[entries.row] & positive
+    group = entries.group[inside]
+    weighted = np.bincount(group, weights=entries.factor[inside] * full[entries.row[inside]], minlength=n_cells)
+    return inside, np.bincount(group, minlength=n_cells), weighted
 
 
 def _linearized_se(micro, spec, entries, evaluations, partial) -> np.ndarray:

@@ -273,16 +273,22 @@ def _signatures(binary: Sequence[np.ndarray] | np.ndarray) -> tuple[np.ndarray, 
     """(signature id per record, bit pattern per signature) of boolean columns (a list, or an (N, M) matrix)."""
     columns = list(binary.T) if isinstance(binary, np.ndarray) else list(binary)
     n_bits = len(columns)
+    if n_bits <= _DENSE_BITS:  # few bits: one packed code per record, distinct codes by counting, no sort
+        packed = np.packbits(np.stack(columns, axis=1), axis=1, bitorder="little")  # (N, bytes), bit b = column b
+        width = {1: 1, 2: 2, 3: 4}[packed.shape[1]]
+        if packed.shape[1] < width:
+            packed = np.pad(packed, ((0, 0), (0, width - packed.shape[1])))
+        codes = np.ascontiguousarray(packed).view(f"<u{width}").ravel()
+        patterns, sig_id = _unique(codes, bound=1 << n_bits)
+        bits = ((patterns[:, None] >> np.arange(n_bits)) & 1).astype(bool)
+        return sig_id, bits
     words = []
     for start in range(0, n_bits, 63):  # 63 bits per uint64 word; loops over bit columns, not records
         word = np.zeros(len(columns[0]), dtype=np.uint64)
         for b, column in enumerate(columns[start : start + 63]):
             word |= column.astype(np.uint64) << np.uint64(b)
         words.append(word)
-    if n_bits <= _DENSE_BITS:  # few bits: distinct codes by counting, no sort
-        patterns, sig_id = _unique(words[0].astype(np.int64), bound=1 << n_bits)
-        stacked, patterns = words[0][:, None], patterns.astype(np.uint64)[:, None]
-    elif len(words) == 1:
+    if len(words) == 1:
         patterns, sig_id = np.unique(words[0], return_inverse=True)
         stacked, patterns = words[0][:, None], patterns[:, None]
     else:
@@ -415,6 +421,6 @@ def _spread_replicates(spread, replicate_sums, profile, factor) -> np.ndarray:
     """
     if replicate_sums.dtype == np.float32 and profile is not None and profile.nonnegative and np.all(factor >= 0):
         result = spread.astype(np.float32) @ replicate_sums
-        if not np.any(np.abs(result) >= _FLOAT32_EXACT):
+        if result.size == 0 or (result.max() < _FLOAT32_EXACT and result.min() > -_FLOAT32_EXACT):
             return result
     return spread @ np.asarray(replicate_sums, dtype="float64")
