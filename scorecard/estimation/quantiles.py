@@ -13,7 +13,7 @@ negative replicate weights are treated as zero inside medians only.
 Records are sorted once by (group, value). A replicate's quantile lies close
 to the full-sample one (replicate weights perturb each weight by a factor
 near 1), so each group is searched in a *window* of sorted positions around
-its full-sample quantile, about ``2 √n + 8`` wide on each side: the
+its full-sample quantile, about ``1.5 √n + 8`` wide on each side: the
 weights before and after the window enter only as two sums per group (one
 sparse product of the weight matrix, no cumulative sums), and only the
 window's weights are cumulated. Then, in blocks of whole windows (small
@@ -53,7 +53,7 @@ _TIE = 2.0**-40
 
 #: Window half-width around the full-sample quantile: WINDOW_SCALE * sqrt(group size) + WINDOW_PAD positions.
 #: A replicate's quantile moves by about 0.4 sqrt(n) positions for ACS-like replicate factors (1 ± 0.71).
-WINDOW_SCALE = 2.0
+WINDOW_SCALE = 1.5
 WINDOW_PAD = 8
 
 
@@ -70,7 +70,8 @@ class QuantileWeights(Protocol):
         """float64 (len(take),): the full-sample (first) column of the entries at ``take``."""
 
     def gather(self, take: np.ndarray) -> np.ndarray:
-        """float64 (len(take), n_columns), a fresh array the caller may modify."""
+        """(len(take), n_columns), a fresh array the caller may modify: float64, or float32 when the source
+        guarantees that every running sum over ``take`` is exact in float32 (see ``float32_entries``)."""
 
     def segment_sums(self, take: np.ndarray, segment: np.ndarray, n_segments: int) -> np.ndarray:
         """float64 (n_segments, n_columns): Σ of the rows of ``take`` by ``segment`` (``take`` sorted)."""
@@ -133,6 +134,8 @@ def grouped_quantile(
     """
     source = weights if hasattr(weights, "segment_sums") else _ArrayWeights(weights)
     out = np.full((n_groups, source.n_columns), np.nan)
+    if getattr(source, "float32_entries", 0):  # blocks small enough for the source's exact float32 running sums
+        block = max(1, min(block, source.float32_entries // 2))
     if len(group) == 0:
         return out
     order = _group_value_order(group, value)
