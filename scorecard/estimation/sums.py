@@ -274,11 +274,11 @@ def _signatures(binary: Sequence[np.ndarray] | np.ndarray) -> tuple[np.ndarray, 
     columns = list(binary.T) if isinstance(binary, np.ndarray) else list(binary)
     n_bits = len(columns)
     if n_bits <= _DENSE_BITS:  # few bits: one packed code per record, distinct codes by counting, no sort
-        packed = np.packbits(np.stack(columns, axis=1), axis=1, bitorder="little")  # (N, bytes), bit b = column b
-        width = {1: 1, 2: 2, 3: 4}[packed.shape[1]]
-        if packed.shape[1] < width:
-            packed = np.pad(packed, ((0, 0), (0, width - packed.shape[1])))
-        codes = np.ascontiguousarray(packed).view(f"<u{width}").ravel()
+        codes = np.zeros(len(columns[0]), dtype=np.uint32)  # bit b = column b; loops over bit columns only
+        shifted = np.empty_like(codes)
+        for b, column in enumerate(columns):
+            np.left_shift(np.asarray(column, dtype=bool).view(np.uint8), b, out=shifted, dtype=np.uint32)
+            np.bitwise_or(codes, shifted, out=codes)
         patterns, sig_id = _unique(codes, bound=1 << n_bits)
         bits = ((patterns[:, None] >> np.arange(n_bits)) & 1).astype(bool)
         return sig_id, bits
