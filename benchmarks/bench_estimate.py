@@ -12,10 +12,12 @@ peak memory is measured per variant:
 
 * ``ours``: ``scorecard.estimate`` of 10 built-in indicators x every PUMA as a
   place (``Places.from_pumas``) x ``ArrivalCohorts.decades(1970, 2020)``
-  (6 arrival cohorts + native + foreign_born);
+  (6 arrival cohorts + native + foreign_born): the first call on the national
+  Microdata, then the same call twice more (best of 2);
 * ``numpy``: the lower bound, one sparse matmul ``G @ W`` (``G``: cells x
-  persons, one-hot with allocation factors, scipy CSR float32; ``W``: N x 81
-  float32) for the person weights, and the same for the household weights;
+  persons, one-hot with allocation factors, float32; ``W``: N x 81 float32)
+  for the person weights, and the same for the household weights, best of 3,
+  with ``G`` in CSR (scipy's default), in CSC, and in CSC split over 2 threads;
 * ``r``: R ``survey`` (svrepdesign JK1 4/80, svyby/svymean) on a subsample of
   whole states, one indicator by PUMA x cohort, against ours on the same
   subsample and table, with the numbers compared.
