@@ -125,16 +125,21 @@ class GroupLayout:
         for name, grouping in (("cohort", self.cohorts), *((g.dimension, g) for g in self.extra)):
             member_rows, member_labels = grouping.membership(frame)
             order = _sorting(member_rows)
-            left, right = match_sorted(rows, member_rows[order])
+            member_rows, member_labels = member_rows[order], member_labels[order]
+            if len(rows) == len(frame) and (len(rows) == 0 or np.all(np.diff(rows) == 1)):
+                # One entry per record, in order (every record in exactly one place): a gather, not a join.
+                left, right = member_rows, slice(None)
+            else:
+                left, right = match_sorted(rows, member_rows)
             rows, factor = rows[left], factor[left]
             columns = {key: values[left] for key, values in columns.items()}
-            columns[name] = member_labels[order][right]
+            columns[name] = member_labels[right]
         columns["year"] = year_index[rows]
         index_columns = [np.asarray(columns[d], dtype=np.int64) for d in self.dims]
         group = np.ravel_multi_index(index_columns, self.shape) if len(rows) else np.zeros(0, dtype=np.int64)
         order = _sorting(rows)
-        return Entries(row=rows[order].astype(np.int64), group=np.asarray(group, dtype=np.int64)[order],
-                       factor=factor[order].astype("float64"))
+        return Entries(row=rows[order].astype(np.int64, copy=False),
+                       group=np.asarray(group, dtype=np.int64)[order], factor=factor[order].astype("float64", copy=False))
 
 
 def _sorting(values: np.ndarray) -> np.ndarray | slice:
