@@ -289,9 +289,9 @@ def variant_numpy(args) -> dict:
         before = _status_kb("VmRSS")
         _reset_peak()
         products = {
-            "": lambda: group @ weights,
-            "_csc": lambda: by_record @ weights,
-            "_csc2": lambda: sum(pool.map(lambda part: part[0] @ weights[part[1]], halves)),
+            "": lambda w=weights: group @ w,
+            "_csc": lambda w=weights: by_record @ w,
+            "_csc2": lambda w=weights: sum(pool.map(lambda part: part[0] @ w[part[1]], halves)),
         }
         reference = None
         for name, product in products.items():
@@ -304,7 +304,7 @@ def variant_numpy(args) -> dict:
             assert np.allclose(result, reference, rtol=1e-5), name  # the three layouts compute the same product
             out[f"{kind}{name}_seconds"] = min(times)
         out[f"{kind}_extra_mb"] = _mb(_status_kb("VmHWM") - before)
-        del weights, result, reference
+        del weights, result, reference, products
     return out
 
 

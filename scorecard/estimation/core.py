@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from functools import partial as partial_function
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial as partial_function
 
 import numpy as np
 import pandas as pd
@@ -285,9 +285,7 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec, *, quantiles: bool = 
     weights = {kind: _weights(micro, kind) for kind in kinds}
     # The weights' profiles (one read of each replicate matrix) are taken while the records are joined and evaluated.
     profiling = start_all([partial_function(micro.replicate_profile, kind) for kind in kinds])
-    shared: dict = {}  # sub-expressions shared by the indicators (e.g. one universe for three), evaluated once
-    source = str(micro.attrs.get("source", "microdata"))
-    evaluating = start_all([lambda: {ind.key: ind.evaluate(frame, source=source, cache=shared) for ind in spec.indicators}])
+    evaluating = start_all([partial_function(_evaluate_all, spec.indicators, frame, str(micro.attrs.get("source", "microdata")))])
     entries = layout.entries(frame)
     n_cells = layout.size
     replicate_count = {
@@ -301,7 +299,6 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec, *, quantiles: bool = 
     positive = entries.factor > 0
     (evaluations,) = evaluating()
     missing_value = {ind.key: evaluations[ind.key].missing_value for ind in spec.indicators}
-    del shared
     profiles = dict(zip(kinds, profiling()))
 
     # Counts of the universes of ratios (the denominator of their sums is another measure).
@@ -365,6 +362,12 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec, *, quantiles: bool = 
     if micro.variance_method == "linearization":
         partial.linearized_se = _linearized_se(micro, spec, entries, evaluations, partial)
     return partial
+
+
+def _evaluate_all(inds: Sequence[Indicator], frame: pd.DataFrame, source: str) -> dict:
+    """Evaluations of the indicators, sharing sub-expressions (e.g. one universe for three) through one cache."""
+    shared: dict = {}
+    return {ind.key: ind.evaluate(frame, source=source, cache=shared) for ind in inds}
 
 
 def _universe_counts(ev, entries, positive, full, n_cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -81,20 +81,9 @@ def segment_weight_sums(
                                          profile=profile, block=block)
 
 
-def cell_weight_sums(
-    cell: np.ndarray,
-    n_cells: int,
-    rows: np.ndarray,
-    scale: np.ndarray,
-    full_weight: np.ndarray,
-    replicates: np.ndarray | None,
-    *,
-    profile: ReplicateProfile | None = None,
-    block: int = BLOCK,
-) -> np.ndarray:
-    """Σ scale · [full_weight | replicates][row] per cell (0 .. n_cells-1), float64 (n_cells, 1 + R)."""
-    full, replicate = split_cell_sums(cell, n_cells, rows, scale, full_weight, replicates, profile=profile,
-                                      block=block)
+def cell_weight_sums(cell, n_cells, rows, scale, full_weight, replicates, **options) -> np.ndarray:
+    """:func:`split_cell_sums` as one float64 array (n_cells, 1 + R): the full-sample column, then the replicates."""
+    full, replicate = split_cell_sums(cell, n_cells, rows, scale, full_weight, replicates, **options)
     sums = np.empty((n_cells, 1 + (0 if replicate is None else replicate.shape[1])))
     sums[:, 0] = full
     if replicate is not None:
