@@ -35,7 +35,7 @@ from scorecard.errors import EstimationError, MissingColumnsError
 from scorecard.estimates import Reliability, finish
 from scorecard.estimation.groups import GroupLayout
 from scorecard.estimation.quantiles import grouped_quantile, sum_by_segment
-from scorecard.estimation.sums import cell_weight_sums, grouped_sums
+from scorecard.estimation.sums import FLOAT32_EXACT, cell_weight_sums, grouped_sums
 from scorecard.estimation.threads import run_all, start_all
 from scorecard.estimation.variance import SDR_SCALE, linearized_variance, sdr_se
 from scorecard.microdata import Microdata, ReplicateProfile, profile_replicates
@@ -54,8 +54,6 @@ __all__ = [
 
 _ADDITIVE = ("proportion", "total", "mean", "ratio")
 
-#: Integers up to this magnitude are exact in float32 (and so are running sums that stay below it).
-_FLOAT32_EXACT = float(2**24)
 #: Fewest entries per block worth a float32 median pass (below it, blocks would be too small to pay off).
 _FLOAT32_BLOCK_MIN = 1_024
 
@@ -121,7 +119,7 @@ class MedianInput:
                 and bool(np.all(self.factor == np.rint(self.factor))) and bool(np.all(full >= 0))
             )
             largest = max(self.profile.highest, float(full.max())) * float(self.factor.max()) if exact else np.inf
-            entries = int(_FLOAT32_EXACT // max(largest, 1.0)) if np.isfinite(largest) else 0
+            entries = int(FLOAT32_EXACT // max(largest, 1.0)) if np.isfinite(largest) else 0
             self._checked["float32_entries"] = entries if entries >= _FLOAT32_BLOCK_MIN else 0
         return self._checked
 

@@ -8,16 +8,20 @@ Instead:
 1. Measures that are 0/1 (universes, conditions; nearly all indicators) are
    packed into one bit *signature* per record. Records with the same
    signature in the same group are interchangeable, so one pass of the weight
-   matrix through the (group, signature) cell matrix — a sparse product
-   computed as a sorted segmented sum — gives every cell's 81 weight totals.
+   matrix through the (group, signature) cell matrix — a sparse product, the
+   matrix built in compressed-column form straight from the record-ordered
+   entries so that the product streams through the weight matrix — gives
+   every cell's 81 weight totals.
 2. A second, small sparse product spreads each cell's totals onto the
    measures whose bit is set in its signature.
 3. Measures with other values (incomes for means and ratios) get their own
-   segmented sums, scaled by the value.
+   sums, scaled by the value.
 
-Records whose measures are all zero never enter the pass. All sums are taken
-in float64 from float32 replicate weights in bounded row blocks, so the whole
-float32 matrix is never upcast.
+Records whose measures are all zero never enter the pass. Replicate sums are
+taken in float32, with no copy of the float32 replicate matrix, wherever that
+is provably exact (integer weights and scales: see :func:`split_cell_sums`),
+and otherwise in float64 from bounded blocks of records, so the whole matrix
+is never upcast. Full-sample sums are always float64.
 
 Examples
 --------
@@ -135,7 +139,7 @@ def split_cell_sums(
     else:
         full, replicate = _compressed_column_products(rows[on], cell[on], scale[on], n_cells, full_weight, replicates)
     if profile.nonnegative:  # monotone sums: exact unless the float32 result reached 2**24
-        exact &= ~np.any(replicate >= _FLOAT32_EXACT, axis=1)
+        exact &= ~np.any(replicate >= FLOAT32_EXACT, axis=1)
     if exact.all():
         return full, replicate
     # The other cells (fractional scales, sums past 2**24) in float64 from the start.
@@ -162,7 +166,7 @@ def _compressed_column_products(rows, cells, scale, n_cells, full_weight, replic
 
 
 #: Integers up to this magnitude are exact in float32, and so is every partial sum that stays below it.
-_FLOAT32_EXACT = float(2**24)
+FLOAT32_EXACT = float(2**24)
 
 
 def _exact_in_float32(
@@ -189,7 +193,7 @@ def _exact_in_float32(
     monotone = profile.nonnegative and not np.any(scale < 0)
     if not monotone:
         bound = np.bincount(cell, weights=np.abs(scale), minlength=n_cells) * max(profile.largest_magnitude, 1.0)
-        exact &= bound < _FLOAT32_EXACT
+        exact &= bound < FLOAT32_EXACT
     if not exact.any():
         return None
     return exact
@@ -410,6 +414,6 @@ def _spread_replicates(spread, replicate_sums, profile, factor) -> np.ndarray:
     """
     if replicate_sums.dtype == np.float32 and profile is not None and profile.nonnegative and np.all(factor >= 0):
         result = spread.astype(np.float32) @ replicate_sums
-        if result.size == 0 or (result.max() < _FLOAT32_EXACT and result.min() > -_FLOAT32_EXACT):
+        if result.size == 0 or (result.max() < FLOAT32_EXACT and result.min() > -FLOAT32_EXACT):
             return result
     return spread @ np.asarray(replicate_sums, dtype="float64")
