@@ -9,7 +9,7 @@ import pytest
 import indicators
 import scorecard as sc
 from cohorts import ArrivalCohorts
-from indicators import ALWAYS, Indicator, col
+from indicators import ALWAYS, Indicator, col, where
 from scorecard.errors import MissingColumnsError
 from tests.conftest import shared_file
 from tests.estimation_data import split_places, synthetic_micro, textbook_estimate
@@ -292,3 +292,19 @@ def test_bad_thread_setting_is_a_clear_error(micro, monkeypatch):
     monkeypatch.setenv("SCORECARD_THREADS", "many")
     with pytest.raises(sc.ScorecardError, match="SCORECARD_THREADS must be a positive whole number; found 'many'"):
         sc.estimate(micro, ["naturalized", "homeownership"])
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_an_error_in_a_background_evaluation_reaches_the_caller(threads, micro, monkeypatch):
+    """Indicators are evaluated in a thread while records are joined; their errors must surface, not hang."""
+
+    def universe(frame):
+        if len(frame) > 100:  # passes the small probe at definition time, fails on real data
+            raise ValueError("age column could not be read")
+        return frame["age"] >= 0
+
+    broken = Indicator(key="broken", label="Broken", domain="test", universe=where(universe, columns=["age"], text="odd"),
+                       measure=col("age"), statistic="mean", higher_is_better=None)
+    monkeypatch.setenv("SCORECARD_THREADS", threads)
+    with pytest.raises(ValueError, match="age column could not be read"):
+        sc.estimate(micro, [broken, "naturalized"])
