@@ -68,8 +68,13 @@ class Expr(ABC):
         return cache[key]
 
     def _cache_key(self) -> object:
-        """Equal keys, equal values on the same frame: the printed formula and the node type."""
-        return (type(self).__name__, str(self))
+        """Equal keys, equal values on the same frame: node type and printed formula, with the children's keys
+        (so that two functions printed alike, which are told apart by identity, stay apart inside larger trees)."""
+        return (type(self).__name__, str(self), tuple(child._cache_key() for child in self._children()))
+
+    def _children(self) -> tuple[Expr, ...]:
+        """The sub-expressions this node evaluates."""
+        return ()
 
     def literals_against(self) -> Iterable[tuple[str, object]]:
         """(column, literal) pairs this expression compares, for category checks."""
@@ -241,7 +246,7 @@ def _present(values: np.ndarray) -> np.ndarray:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.number)) and not isinstance(value, (str, bytes))
+    return isinstance(value, (int, float, np.number))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -255,6 +260,9 @@ class _Binary(Expr):
     @property
     def columns(self) -> frozenset[str]:
         return self.left.columns | self.right.columns
+
+    def _children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -297,6 +305,9 @@ class _IsIn(Expr):
     def columns(self) -> frozenset[str]:
         return self.operand.columns
 
+    def _children(self) -> tuple[Expr, ...]:
+        return (self.operand,)
+
     def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         coded = _category_codes(self.operand, frame)
         if coded is not None:
@@ -320,6 +331,9 @@ class _NotNA(Expr):
     @property
     def columns(self) -> frozenset[str]:
         return self.operand.columns
+
+    def _children(self) -> tuple[Expr, ...]:
+        return (self.operand,)
 
     def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         coded = _category_codes(self.operand, frame)
@@ -346,6 +360,9 @@ class _Logical(Expr):
     def columns(self) -> frozenset[str]:
         return frozenset().union(*(o.columns for o in self.operands))
 
+    def _children(self) -> tuple[Expr, ...]:
+        return self.operands
+
     def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         combine = np.logical_and if self.op == "&" else np.logical_or
         result = _as_bool(self.operands[0].evaluate(frame, cache))
@@ -368,6 +385,9 @@ class _Not(Expr):
     @property
     def columns(self) -> frozenset[str]:
         return self.operand.columns
+
+    def _children(self) -> tuple[Expr, ...]:
+        return (self.operand,)
 
     def _compute(self, frame: pd.DataFrame, cache: dict | None) -> np.ndarray:
         return ~_as_bool(self.operand.evaluate(frame, cache))

@@ -82,6 +82,19 @@ def test_shared_cache_gives_the_same_evaluations(order, people):
     assert len(cache) > len(keys)  # sub-expressions were stored, and shared ones only once
 
 
+def test_shared_cache_keeps_functions_printed_alike_apart(people):
+    """Two researcher functions with the same text are different expressions, also inside larger formulas."""
+    from indicators import where
+
+    older = where(lambda f: f["age"] + 0, columns=["age"], text="age in years")
+    doubled = where(lambda f: f["age"] * 2, columns=["age"], text="age in years")
+    cache: dict = {}
+    first = (older >= 40).evaluate(people, cache)
+    second = (doubled >= 40).evaluate(people, cache)
+    assert first.tolist() == (people["age"] >= 40).tolist()
+    assert second.tolist() == (people["age"] >= 20).tolist()
+
+
 def test_median_indicators_select_and_value(people):
     earnings = indicators.get("median_personal_earnings").evaluate(people)
     # ages 25-64 with positive earnings: rows 1 (30), 5 (26), 6 (64), 9 (33); row 2 has 0, row 7 missing
