@@ -48,16 +48,7 @@ __all__ = ["segment_weight_sums", "cell_weight_sums", "split_cell_sums", "groupe
 BLOCK = 200_000
 
 
-def segment_weight_sums(
-    keys: np.ndarray,
-    rows: np.ndarray,
-    scale: np.ndarray,
-    full_weight: np.ndarray,
-    replicates: np.ndarray | None,
-    *,
-    profile: ReplicateProfile | None = None,
-    block: int = BLOCK,
-) -> tuple[np.ndarray, np.ndarray]:
+def segment_weight_sums(keys, rows, scale, full_weight, replicates, **options) -> tuple[np.ndarray, np.ndarray]:
     """Σ scale · [full_weight | replicates][row] over entries with equal ``keys``.
 
     Parameters
@@ -70,10 +61,8 @@ def segment_weight_sums(
         Multiplier of each entry (allocation factor × value).
     full_weight : float64 array (N,)
     replicates : float32 array (N, R) or None
-    profile : ReplicateProfile, optional
-        Of ``replicates``, when the caller has it (else computed here).
-    block : int
-        Records per block on the float64 path.
+    **options
+        ``profile`` and ``block``, as for :func:`split_cell_sums`.
 
     Returns
     -------
@@ -81,8 +70,7 @@ def segment_weight_sums(
     sums : float64 array (K, 1 + R)
     """
     unique_keys, cell = _unique(keys)
-    return unique_keys, cell_weight_sums(cell, len(unique_keys), rows, scale, full_weight, replicates,
-                                         profile=profile, block=block)
+    return unique_keys, cell_weight_sums(cell, len(unique_keys), rows, scale, full_weight, replicates, **options)
 
 
 def cell_weight_sums(cell, n_cells, rows, scale, full_weight, replicates, **options) -> np.ndarray:
