@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_estimate.py [--persons 3400000] [--r-subsample 200000] [--skip-r]
+    python benchmarks/bench_estimate.py [--persons 3400000] [--r-subsample 200000] [--skip-r] [--order state|random]
 
 Builds a national-size synthetic 1-year person file in memory (numpy; about
 2,400 PUMAs in 51 states, ~14% foreign-born with years of entry, the
@@ -79,8 +79,14 @@ def _replicates(rng: np.random.Generator, weight: np.ndarray, block: int = 250_0
     return out
 
 
-def build_national(persons: int, seed: int = 2021):
-    """(harmonized frame, person replicates, household replicates) for ``persons`` synthetic records."""
+def build_national(persons: int, seed: int = 2021, order: str = "state"):
+    """(harmonized frame, person replicates, household replicates) for ``persons`` synthetic records.
+
+    ``order="state"`` lays the households out state by state, with PUMAs in
+    random order within a state, as the Census Bureau's national PUMS files
+    are (sorted by state, then serial number) and as a national Microdata read
+    one state file at a time is; ``"random"`` scatters them over the nation.
+    """
     from scorecard import schema
 
     rng = np.random.default_rng(seed)
@@ -99,6 +105,10 @@ def build_national(persons: int, seed: int = 2021):
     puma_number = np.concatenate([np.arange(1, k + 1) * 100 for k in pumas_per_state])
     n_pumas = len(puma_state)
     household_puma = rng.integers(0, n_pumas, size=n_households)
+    if order == "state":  # the same PUMAs, households grouped by state (the rest of each household is drawn later)
+        household_puma = household_puma[np.argsort(puma_state[household_puma], kind="stable")]
+    elif order != "random":
+        raise ValueError(f"order must be 'state' or 'random'; found {order!r}")
     puma_index = household_puma[household]
     state_codes = np.array([f"{s:02d}" for s in range(1, 100) if s not in (3, 7, 14, 43, 52)][:N_STATES])
     puma_codes = np.array([f"{p:05d}" for p in puma_number])
@@ -206,12 +216,70 @@ def _mb(kb: float) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- variants
+#: What the estimator's tasks (functions handed to its thread runners) do, by function name.
+_STEP_LABELS = {
+    "sums_of": "additive sums (signature product, spread), weights:",
+    "median_of": "median (universe, sort, windows, search):",
+    "_evaluate_all": "evaluate the 10 indicators",
+    "replicate_profile": "profile replicate weights (once per Microdata):",
+}
+
+
+def _step_name(task) -> str:
+    """A readable name of a task handed to the estimator's run_all / start_all."""
+    func = getattr(task, "func", task)
+    first = (getattr(task, "args", None) or ("",))[0]
+    label = first if isinstance(first, str) else getattr(first, "key", "")
+    name = getattr(func, "__name__", "task")
+    return f"{_STEP_LABELS.get(name, name)} {label}".strip()
+
+
+def serial_steps(call) -> dict:
+    """Seconds of each step of one ``call()`` of scorecard.estimate run in one thread (where the time goes).
+
+    Wraps the estimator's task runners and its two main-thread steps for the duration of the call; the
+    numbers do not depend on the thread count, so this is the same computation, laid out in sequence.
+    """
+    from scorecard.estimation import core
+    from scorecard.estimation.groups import GroupLayout
+
+    steps: dict[str, float] = {}
+
+    def timed(name, func):
+        def run(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                steps[name] = steps.get(name, 0.0) + time.perf_counter() - t0
+        return run
+
+    saved = (core.run_all, core.start_all, GroupLayout.entries, core.finalize, os.environ.get("SCORECARD_THREADS"))
+    core.run_all = lambda tasks, run=saved[0]: run([timed(_step_name(t), t) for t in tasks])
+    core.start_all = lambda tasks, start=saved[1]: start([timed(_step_name(t), t) for t in tasks])
+    GroupLayout.entries = timed("join records to places and cohorts", saved[2])
+    core.finalize = timed("finalize (estimates, SDR SEs, Dataset)", saved[3])
+    os.environ["SCORECARD_THREADS"] = "1"
+    try:
+        t0 = time.perf_counter()
+        call()
+        steps["total"] = time.perf_counter() - t0
+    finally:
+        core.run_all, core.start_all, GroupLayout.entries, core.finalize = saved[:4]
+        if saved[4] is None:
+            os.environ.pop("SCORECARD_THREADS")
+        else:
+            os.environ["SCORECARD_THREADS"] = saved[4]
+    steps["other"] = steps["total"] - sum(v for k, v in steps.items() if k != "total")
+    return steps
+
+
 def variant_ours(args) -> dict:
     import scorecard
     from cohorts import ArrivalCohorts
 
     t0 = time.perf_counter()
-    frame, person_replicates, household_replicates = build_national(args.persons, args.seed)
+    frame, person_replicates, household_replicates = build_national(args.persons, args.seed, args.order)
     micro = as_microdata(frame, person_replicates, household_replicates)
     places = puma_places(frame)
     build_seconds = time.perf_counter() - t0
@@ -231,11 +299,13 @@ def variant_ours(args) -> dict:
         t0 = time.perf_counter()
         scorecard.estimate(micro, list(INDICATORS), places=places, cohorts=cohorts)
         again.append(time.perf_counter() - t0)
+    steps = serial_steps(lambda: scorecard.estimate(micro, list(INDICATORS), places=places, cohorts=cohorts))
     from scorecard.estimation.threads import thread_count
 
     return {
         "seconds": seconds,
         "repeat_seconds": again,
+        "steps": steps,
         "threads": thread_count(),
         "build_seconds": build_seconds,
         "rss_before_mb": _mb(before),
@@ -270,7 +340,7 @@ def _group_matrix(frame: pd.DataFrame, places, cohorts):
 def variant_numpy(args) -> dict:
     from cohorts import ArrivalCohorts
 
-    frame, person_replicates, household_replicates = build_national(args.persons, args.seed)
+    frame, person_replicates, household_replicates = build_national(args.persons, args.seed, args.order)
     places = puma_places(frame)
     t0 = time.perf_counter()
     group = _group_matrix(frame, places, ArrivalCohorts.decades(1970, 2020))
@@ -326,7 +396,7 @@ def variant_r(args) -> dict:
     import scorecard
     from cohorts import ArrivalCohorts
 
-    frame, person_replicates, household_replicates = build_national(args.persons, args.seed)
+    frame, person_replicates, household_replicates = build_national(args.persons, args.seed, args.order)
     rows = _subsample_states(frame, args.r_subsample, args.seed)
     sub = frame.iloc[rows].reset_index(drop=True)
     micro = as_microdata(sub, person_replicates[rows], household_replicates[rows])
@@ -386,7 +456,7 @@ VARIANTS = {"ours": variant_ours, "numpy": variant_numpy, "r": variant_r}
 # ---------------------------------------------------------------------------------------------- driver
 def run_child(variant: str, args) -> dict:
     command = [sys.executable, __file__, "--variant", variant, "--persons", str(args.persons),
-               "--r-subsample", str(args.r_subsample), "--seed", str(args.seed)]
+               "--r-subsample", str(args.r_subsample), "--seed", str(args.seed), "--order", args.order]
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0:
         raise SystemExit(f"variant {variant} failed:\n{completed.stderr[-4000:]}")
@@ -401,6 +471,8 @@ def main(argv=None) -> None:
     parser.add_argument("--r-subsample", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--skip-r", action="store_true")
+    parser.add_argument("--order", choices=("state", "random"), default="state",
+                        help="record order: by state as national PUMS files (default), or scattered over the nation")
     parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.variant:
@@ -414,7 +486,7 @@ def main(argv=None) -> None:
     rbench = None if args.skip_r else run_child("r", args)
 
     matrix = ours["weight_matrix_mb"]
-    print(f"\ndata: {ours['persons']:,} persons, {ours['places']:,} PUMAs as places, {ours['cohorts']} cohorts, "
+    print(f"\ndata ({args.order} order): {ours['persons']:,} persons, {ours['places']:,} PUMAs as places, {ours['cohorts']} cohorts, "
           f"foreign-born {ours['foreign_share']:.1%}; built in {ours['build_seconds']:.1f} s")
     print(f"table: {len(INDICATORS)} indicators x {ours['places']:,} places x {ours['cohorts']} cohorts = "
           f"{ours['cells']:,} estimates ({ours['finite']:,} non-missing), each with its 80-replicate SE")
@@ -457,6 +529,12 @@ def main(argv=None) -> None:
             print(f"per record x indicator x group: ours (full table) {per_ours:.2e} s, R (subsample) {per_r:.2e} s, "
                   f"ratio {per_r / per_ours:,.0f}x (R's svyby cost grows with groups x records; ours with records)")
     print("samplics / svy: not installed in the project environment; not measured.")
+    bound = lower["person_csc_seconds"] + lower["household_csc_seconds"]
+    print(f"\nwhere the time goes: the same call in 1 thread, by step (seconds; x = / CSC bound {bound:.3f} s)")
+    for name, seconds in sorted(ours["steps"].items(), key=lambda item: (item[0] == "total", -item[1])):
+        if seconds < 5e-4 and name != "total":
+            continue
+        print(f"  {name:<60} {seconds:>7.3f}  {seconds / bound:5.1f}x")
     print("\nmemory (resident set, MB)")
     print(f"  ours: before estimate {ours['rss_before_mb']:,.0f}, peak during {ours['peak_during_mb']:,.0f}, "
           f"extra {ours['peak_during_mb'] - ours['rss_before_mb']:,.0f} "
