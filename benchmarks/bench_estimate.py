@@ -20,10 +20,11 @@ peak memory is measured per variant:
   with ``G`` in CSR (scipy's default), in CSC, and in CSC split over 2 threads;
 * ``r``: R ``survey`` (svrepdesign JK1 4/80, svyby/svymean) on a subsample of
   whole states, one indicator by PUMA x cohort, against ours on the same
-  subsample and table, with the numbers compared.
-
-samplics / svy are not installed in the project environment and are not
-installed by this script (they are skipped and reported as such).
+  subsample and table, with the numbers compared;
+* ``samplics`` / ``svy`` (``benchmarks/peers.py``, installed by the ``bench``
+  extra): the same subsample and table, SDR variance centred on the
+  full-sample estimate, numbers compared; skipped and reported as such when
+  not installed.
 
 Peak memory: each child resets its resident-set high-water mark after the data
 are built (``/proc/self/clear_refs``), so "peak during" is the largest RSS
@@ -64,6 +65,7 @@ SURVEY_YEAR = 2021
 N_STATES = 51
 N_PUMAS = 2400
 R_SCRIPT = Path(__file__).resolve().parent / "r_bench.R"
+PEERS_SCRIPT = Path(__file__).resolve().parent / "peers.py"
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -411,8 +413,7 @@ def variant_r(args) -> dict:
     ours = est[["estimate", "se"]].sel(indicator="english_very_well", year=SURVEY_YEAR).to_dataframe().reset_index()
     out = {"records": len(sub), "states": int(sub["state"].nunique()), "places": len(places),
            "ours_seconds": min(times)}
-    if shutil.which("Rscript") is None:
-        return {**out, "r_error": "Rscript not installed"}
+    ours["place"] = ours["place"].astype(str).str.lstrip("0")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         english = sub["english"].cat.codes.to_numpy(np.int32)  # -1 = missing; 0 only, 1 very_well, ...
@@ -427,27 +428,53 @@ def variant_r(args) -> dict:
         for name, values in columns.items():
             values.tofile(tmp / f"{name}.bin")
         micro.person_replicates.astype(np.float32).tofile(tmp / "replicates.bin")
-        command = ["Rscript", "--vanilla", str(R_SCRIPT), str(tmp), str(len(sub)), str(tmp / "r.csv")]
-        completed = subprocess.run(command, capture_output=True, text=True)
-        if completed.returncode != 0:
-            return {**out, "r_error": completed.stderr[-2000:]}
-        timing = json.loads(completed.stdout.strip().splitlines()[-1])
-        theirs = pd.read_csv(tmp / "r.csv", dtype={"place": str, "cohort": str})
-    ours["place"] = ours["place"].astype(str).str.lstrip("0")
-    theirs["place"] = theirs["place"].astype(str)
-    merged = theirs.merge(ours, on=["place", "cohort"], suffixes=("_r", "_ours"), how="left")
+        out.update(_run_r(tmp, len(sub), ours))
+        out["peers"] = _run_peers(tmp, len(sub), ours)
+    return out
+
+
+def _agreement(ours: pd.DataFrame, theirs: pd.DataFrame) -> dict:
+    """Groups compared and the largest relative differences of estimate and SE (exact zeros on both sides agree)."""
+    theirs = theirs.assign(place=theirs["place"].astype(str), cohort=theirs["cohort"].astype(str))
+    merged = theirs.merge(ours, on=["place", "cohort"], suffixes=("_peer", "_ours"), how="left")
+    found = {}
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = {v: np.abs(merged[f"{v}_ours"] - merged[f"{v}_r"]) / np.abs(merged[f"{v}_r"]) for v in ("estimate", "se")}
-    both_zero = {v: (merged[f"{v}_ours"] == merged[f"{v}_r"]) for v in ("estimate", "se")}
-    return {
-        **out,
-        "r_seconds": timing["seconds"],
-        "r_groups": len(theirs),
-        "compared": int(merged["estimate_ours"].notna().sum()),
-        "max_rel_estimate": float(np.nanmax(np.where(both_zero["estimate"], 0, rel["estimate"]))),
-        "max_rel_se": float(np.nanmax(np.where(both_zero["se"], 0, rel["se"]))),
-        "r_version": timing.get("survey"),
-    }
+        for v in ("estimate", "se"):
+            rel = np.abs(merged[f"{v}_ours"] - merged[f"{v}_peer"]) / np.abs(merged[f"{v}_peer"])
+            found[f"max_rel_{v}"] = float(np.nanmax(np.where(merged[f"{v}_ours"] == merged[f"{v}_peer"], 0, rel)))
+    return {"groups": len(theirs), "compared": int(merged["estimate_ours"].notna().sum()), **found}
+
+
+def _run_r(tmp: Path, n: int, ours: pd.DataFrame) -> dict:
+    if shutil.which("Rscript") is None:
+        return {"r_error": "Rscript not installed"}
+    command = ["Rscript", "--vanilla", str(R_SCRIPT), str(tmp), str(n), str(tmp / "r.csv")]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        return {"r_error": completed.stderr[-2000:]}
+    timing = json.loads(completed.stdout.strip().splitlines()[-1])
+    agreement = _agreement(ours, pd.read_csv(tmp / "r.csv", dtype={"place": str, "cohort": str}))
+    return {"r_seconds": timing["seconds"], "r_groups": agreement["groups"], "compared": agreement["compared"],
+            "max_rel_estimate": agreement["max_rel_estimate"], "max_rel_se": agreement["max_rel_se"],
+            "r_version": timing.get("survey")}
+
+
+def _run_peers(tmp: Path, n: int, ours: pd.DataFrame) -> list[dict]:
+    """samplics and svy (benchmarks/peers.py) on the same files and table as R, when installed (``.[bench]``)."""
+    completed = subprocess.run([sys.executable, str(PEERS_SCRIPT), str(tmp), str(n), str(tmp / "peer")],
+                               capture_output=True, text=True)
+    found = []
+    for line in completed.stdout.splitlines():
+        if not line.startswith("{"):
+            continue
+        peer = json.loads(line)
+        csv = tmp / f"peer_{peer['peer']}.csv"
+        if "seconds" in peer and csv.exists():
+            peer.update(_agreement(ours, pd.read_csv(csv, dtype={"place": str, "cohort": str})))
+        found.append(peer)
+    if not found:
+        found.append({"peer": "samplics / svy", "error": completed.stderr[-2000:] or "peers.py printed nothing"})
+    return found
 
 
 VARIANTS = {"ours": variant_ours, "numpy": variant_numpy, "r": variant_r}
@@ -470,7 +497,7 @@ def main(argv=None) -> None:
     parser.add_argument("--persons", type=int, default=3_400_000)
     parser.add_argument("--r-subsample", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=2021)
-    parser.add_argument("--skip-r", action="store_true")
+    parser.add_argument("--skip-r", action="store_true", help="skip the subsample run against R survey, samplics, svy")
     parser.add_argument("--order", choices=("state", "random"), default="state",
                         help="record order: by state as national PUMS files (default), or scattered over the nation")
     parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
@@ -507,14 +534,16 @@ def main(argv=None) -> None:
              f"first / bound = {ours['seconds'] / both:.1f}x, again / bound = {warm / both:.1f}x"),
         ]
     rows.append(("  (building G itself, not in the bounds)", lower["group_seconds"], ""))
-    if rbench is not None and "r_error" not in rbench:
-        ratio = rbench["r_seconds"] / rbench["ours_seconds"]
-        rows += [
-            (f"subsample {rbench['records']:,} rec, {rbench['states']} states, 1 ind x {rbench['r_groups']} groups: ours",
-             rbench["ours_seconds"], ""),
-            (f"  same table, R survey {rbench['r_version']} (svrepdesign + svyby)", rbench["r_seconds"],
-             f"R / ours = {ratio:.0f}x"),
-        ]
+    if rbench is not None:
+        rows.append((f"subsample {rbench['records']:,} rec, {rbench['states']} states, 1 indicator by PUMA x cohort: ours",
+                     rbench["ours_seconds"], ""))
+        if "r_error" not in rbench:
+            rows.append((f"  same table, R survey {rbench['r_version']} (svrepdesign + svyby)", rbench["r_seconds"],
+                         f"R / ours = {rbench['r_seconds'] / rbench['ours_seconds']:.0f}x"))
+        for peer in rbench["peers"]:
+            if "seconds" in peer:
+                rows.append((f"  same table, {peer['peer']} {peer['version']}", peer["seconds"],
+                             f"{peer['peer']} / ours = {peer['seconds'] / rbench['ours_seconds']:.0f}x"))
     print(f"\n{'variant':<84} {'seconds':>9}  ratio")
     for name, seconds, note in rows:
         print(f"{name:<84} {seconds:>9.3f}  {note}")
@@ -528,13 +557,20 @@ def main(argv=None) -> None:
             per_r = rbench["r_seconds"] / (rbench["records"] * 1 * rbench["r_groups"])
             print(f"per record x indicator x group: ours (full table) {per_ours:.2e} s, R (subsample) {per_r:.2e} s, "
                   f"ratio {per_r / per_ours:,.0f}x (R's svyby cost grows with groups x records; ours with records)")
-    print("samplics / svy: not installed in the project environment; not measured.")
+    for peer in [] if rbench is None else rbench["peers"]:
+        if "seconds" in peer:
+            print(f"{peer['peer']} vs ours on the subsample: {peer['compared']} of {peer['groups']} groups compared; "
+                  f"max relative difference estimate {peer['max_rel_estimate']:.1e}, se {peer['max_rel_se']:.1e}\n"
+                  f"  configured as: {peer['method']}")
+        else:
+            print(f"{peer['peer']}: not measured ({peer.get('skipped') or peer.get('error')}); "
+                  "install them with pip install -e '.[bench]' (make bench does)")
     bound = lower["person_csc_seconds"] + lower["household_csc_seconds"]
     print(f"\nwhere the time goes: the same call in 1 thread, by step (seconds; x = / CSC bound {bound:.3f} s)")
     for name, seconds in sorted(ours["steps"].items(), key=lambda item: (item[0] == "total", -item[1])):
         if seconds < 5e-4 and name != "total":
             continue
-        print(f"  {name:<60} {seconds:>7.3f}  {seconds / bound:5.1f}x")
+        print(f"  {name:<72} {seconds:>7.3f}  {seconds / bound:5.1f}x")
     print("\nmemory (resident set, MB)")
     print(f"  ours: before estimate {ours['rss_before_mb']:,.0f}, peak during {ours['peak_during_mb']:,.0f}, "
           f"extra {ours['peak_during_mb'] - ours['rss_before_mb']:,.0f} "
