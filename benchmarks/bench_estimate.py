@@ -85,9 +85,9 @@ def build_national(persons: int, seed: int = 2021, order: str = "state"):
     """(harmonized frame, person replicates, household replicates) for ``persons`` synthetic records.
 
     ``order="state"`` lays the households out state by state, with PUMAs in
-    random order within a state, as the Census Bureau's national PUMS files
-    are (sorted by state, then serial number) and as a national Microdata read
-    one state file at a time is; ``"random"`` scatters them over the nation.
+    random order within a state, as a national Microdata read one state file
+    at a time is and as ``scorecard.datasets.write_national`` writes national
+    files; ``"random"`` scatters them over the nation.
     """
     from scorecard import schema
 
@@ -453,10 +453,8 @@ def _run_r(tmp: Path, n: int, ours: pd.DataFrame) -> dict:
     if completed.returncode != 0:
         return {"r_error": completed.stderr[-2000:]}
     timing = json.loads(completed.stdout.strip().splitlines()[-1])
-    agreement = _agreement(ours, pd.read_csv(tmp / "r.csv", dtype={"place": str, "cohort": str}))
-    return {"r_seconds": timing["seconds"], "r_groups": agreement["groups"], "compared": agreement["compared"],
-            "max_rel_estimate": agreement["max_rel_estimate"], "max_rel_se": agreement["max_rel_se"],
-            "r_version": timing.get("survey")}
+    return {"r_seconds": timing["seconds"], "r_version": timing.get("survey"),
+            **_agreement(ours, pd.read_csv(tmp / "r.csv", dtype={"place": str, "cohort": str}))}
 
 
 def _run_peers(tmp: Path, n: int, ours: pd.DataFrame) -> list[dict]:
@@ -499,7 +497,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--skip-r", action="store_true", help="skip the subsample run against R survey, samplics, svy")
     parser.add_argument("--order", choices=("state", "random"), default="state",
-                        help="record order: by state as national PUMS files (default), or scattered over the nation")
+                        help="record order: state by state, as state files read in turn (default), or scattered over the nation")
     parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.variant:
@@ -551,10 +549,10 @@ def main(argv=None) -> None:
         if "r_error" in rbench:
             print(f"\nR: {rbench['r_error']}")
         else:
-            print(f"\nR vs ours on the subsample: {rbench['compared']} of {rbench['r_groups']} groups compared; "
+            print(f"\nR vs ours on the subsample: {rbench['compared']} of {rbench['groups']} groups compared; "
                   f"max relative difference estimate {rbench['max_rel_estimate']:.1e}, se {rbench['max_rel_se']:.1e}")
             per_ours = ours["seconds"] / (ours["persons"] * len(INDICATORS) * ours["places"] * ours["cohorts"])
-            per_r = rbench["r_seconds"] / (rbench["records"] * 1 * rbench["r_groups"])
+            per_r = rbench["r_seconds"] / (rbench["records"] * 1 * rbench["groups"])
             print(f"per record x indicator x group: ours (full table) {per_ours:.2e} s, R (subsample) {per_r:.2e} s, "
                   f"ratio {per_r / per_ours:,.0f}x (R's svyby cost grows with groups x records; ours with records)")
     for peer in [] if rbench is None else rbench["peers"]:

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/peers.py DIR N OUT_PREFIX [--peers svy,samplics] [--states samplics=1] [--repeat K]
+    python benchmarks/peers.py DIR N OUT_PREFIX [--peers svy,samplics] [--repeat K]
 
 ``DIR`` holds the raw binary columns that ``bench_estimate.py`` writes for
 ``r_bench.R`` (``age``, ``english``, ``foreign`` int32; ``year_of_entry``,
@@ -24,7 +24,7 @@ the columns of ``r_bench.R`` (``place, cohort, estimate, se``) and prints one
 JSON line per peer::
 
     {"peer": "samplics", "version": "0.6.1", "seconds": 1.81, "cpu_seconds": 1.78,
-     "all_seconds": [1.81], "method": "...", "records": 44393, "states": [1], "groups": 248}
+     "all_seconds": [1.81], "method": "...", "records": 44393, "groups": 248}
 
 ``seconds`` is wall time for building the design and estimating both tables,
 as ``r_bench.R`` times ``svrepdesign`` + ``svyby``; reading the files, deriving
@@ -32,8 +32,7 @@ the columns and turning the peer's results into the CSV are not timed, and
 neither is a first run on 2,000 records that absorbs imports and first-call
 costs. With ``--repeat K`` the best of K runs is kept (``all_seconds`` lists
 them; R is timed once). ``cpu_seconds`` is the process CPU time of that run
-(above ``seconds`` when the peer uses several threads); ``states`` is
-``"all"`` or the state codes used (see ``--states`` below). A peer that is
+(above ``seconds`` when the peer uses several threads). A peer that is
 not installed prints ``{"peer": ..., "skipped": ...}``; one that fails prints
 ``{"peer": ..., "error": ...}`` and the script exits with status 1 after the
 others ran.
@@ -66,13 +65,6 @@ svy
     kernel (which also returns the covariance of all groups of the table).
     The default ``variance_center="rep_mean"`` centres on the mean of the
     replicate estimates instead.
-
-Either peer can be measured on fewer records: ``--states samplics=1`` (the
-option may be repeated, one peer each) keeps the first whole state(s) of the
-file, in order of first appearance (state = ``place // 100000``, as
-``bench_estimate.py`` forms ``place`` from the two-digit state and five-digit
-PUMA codes); the JSON line lists the states and counts the records used, so
-that other variants can be timed on the same rows.
 """
 
 from __future__ import annotations
@@ -92,11 +84,10 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-__all__ = ["Columns", "Domains", "PEERS", "Table", "derive", "main", "read_columns", "take_states"]
+__all__ = ["Columns", "Domains", "PEERS", "Table", "derive", "main", "read_columns"]
 
 N_REPLICATES = 80
 SDR_SCALE = 4 / N_REPLICATES
-STATE_DIVISOR = 100_000  # place = int(state + puma): two-digit state, five-digit PUMA
 FIRST_DECADE = 1970
 OPEN_DECADE = 2020  # arrivals from this year on form one cohort, "2020-"
 WARM_UP_RECORDS = 2_000  # untimed first run, as bench_estimate.py warms ours up on 2,000 records
@@ -157,14 +148,6 @@ def _read(path: Path, dtype: type, count: int) -> np.ndarray:
         raise InputError(f"{path} holds {len(values)} values of {np.dtype(dtype).name}; {count} were expected. "
                          "Is N the number of records the files were written with?")
     return values
-
-
-def take_states(columns: Columns, n_states: int) -> tuple[Columns, list[int]]:
-    """The records of the first ``n_states`` states in order of first appearance, and those states."""
-    states = columns.place // STATE_DIVISOR
-    codes, first_row = np.unique(states, return_index=True)
-    chosen = codes[np.argsort(first_row)][:n_states]
-    return columns.take(np.isin(states, chosen)), [int(state) for state in chosen]
 
 
 # ---------------------------------------------------------------------------------------------- derivation
@@ -380,15 +363,12 @@ PEERS: dict[str, type[Peer]] = {peer.name: peer for peer in (SvyPeer, SamplicsPe
 
 
 # ---------------------------------------------------------------------------------------------- driver
-def measure(peer: Peer, columns: Columns, out_prefix: str, *, n_states: int | None, repeat: int = 1) -> dict:
-    """Run ``peer`` on ``columns`` (or its first ``n_states`` states), write its CSV, return its JSON record.
+def measure(peer: Peer, columns: Columns, out_prefix: str, *, repeat: int = 1) -> dict:
+    """Run ``peer`` on ``columns``, write its CSV, return its JSON record.
 
     The peer first runs once on the first ``WARM_UP_RECORDS`` records (not timed), so that imports and
     first-call costs inside it are not counted; then ``repeat`` timed runs on all the records, best kept.
     """
-    states = None
-    if n_states is not None:
-        columns, states = take_states(columns, n_states)
     peer.setup(derive(columns.take(slice(0, WARM_UP_RECORDS))))
     peer.run()
     domains = derive(columns)
@@ -405,7 +385,6 @@ def measure(peer: Peer, columns: Columns, out_prefix: str, *, n_states: int | No
         "all_seconds": [round(t, 4) for t, _ in times],
         "method": peer.method,
         "records": domains.records,
-        "states": states if states is not None else "all",
         "groups": len(table),
     }
 
@@ -417,28 +396,14 @@ def _timed(run: Callable[[], None]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _parse_states(items: list[str]) -> dict[str, int]:
-    limits = {}
-    for item in items:
-        name, _, count = item.partition("=")
-        if name not in PEERS or not count.isdigit() or int(count) < 1:
-            raise SystemExit(f"The '--states' option of peers.py must look like PEER=K with PEER in {sorted(PEERS)} "
-                             f"and K >= 1. Got {item!r} instead.")
-        limits[name] = int(count)
-    return limits
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path, help="folder with the binary columns bench_estimate.py writes")
     parser.add_argument("n", type=int, help="number of records in the files")
     parser.add_argument("out_prefix", help="CSV files are written to OUT_PREFIX_<peer>.csv")
     parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated peers to run (default: all)")
-    parser.add_argument("--states", action="append", default=[], metavar="PEER=K",
-                        help="measure PEER on the first K whole states only (for slow peers); repeatable")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per peer, best kept (default: 1, as R)")
     args = parser.parse_args(argv)
-    limits = _parse_states(args.states)
     columns = read_columns(args.directory, args.n)
     failed = False
     for name in args.peers.split(","):
@@ -448,8 +413,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"peer": name, "skipped": f"not installed in {sys.executable}"}), flush=True)
             continue
         try:
-            record = measure(PEERS[name](), columns, args.out_prefix, n_states=limits.get(name),
-                             repeat=max(1, args.repeat))
+            record = measure(PEERS[name](), columns, args.out_prefix, repeat=max(1, args.repeat))
         except Exception as error:  # one broken peer must not hide the other
             record, failed = {"peer": name, "error": f"{type(error).__name__}: {error}"}, True
         print(json.dumps(record), flush=True)
