@@ -36,6 +36,8 @@ __all__ = [
     "PlaceError",
     "CohortDefinitionError",
     "TableError",
+    "ChartError",
+    "ReportError",
 ]
 
 
@@ -204,3 +206,11 @@ class CohortDefinitionError(MessageError, ValueError):
 
 class TableError(MessageError, ValueError):
     """A published ACS table file is malformed or lacks a needed line."""
+
+
+class ChartError(MessageError, ValueError):
+    """Data handed to a chart lacks what the chart draws, or an option is invalid."""
+
+
+class ReportError(MessageError, ValueError):
+    """A report cannot be written with the inputs given (or its PDF renderer failed)."""

@@ -1,0 +1,2 @@
+def heatmap(*a, **k):
+    raise NotImplementedError

@@ -1,0 +1,2 @@
+def progress(*a, **k):
+    raise NotImplementedError
