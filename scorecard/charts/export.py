@@ -27,7 +27,7 @@ import vl_convert as vlc
 from scorecard.atomic import atomic_write_bytes, atomic_write_text
 from scorecard.errors import ChartError
 
-__all__ = ["save", "to_svg", "to_png", "to_html", "to_pdf", "spec_of", "FORMATS"]
+__all__ = ["save", "to_svg", "to_png", "to_html", "to_pdf", "spec_of", "data_values", "FORMATS"]
 
 #: File suffix -> what is written.
 FORMATS = {".png": "PNG image", ".svg": "SVG image", ".pdf": "PDF", ".html": "standalone HTML", ".json": "Vega-Lite JSON"}
@@ -36,6 +36,35 @@ FORMATS = {".png": "PNG image", ".svg": "SVG image", ".pdf": "PDF", ".html": "st
 def spec_of(chart) -> dict:
     """The Vega-Lite specification (a dict) of an altair chart, or a dict passed through."""
     return chart if isinstance(chart, dict) else chart.to_dict()
+
+
+def data_values(chart, *, layer: int | None = None, panel: int | None = None) -> list[dict]:
+    """The inline data rows a chart (or one of its layers / concatenated panels) draws.
+
+    altair moves data shared by layers into the top-level ``datasets``; this follows the reference.
+
+    Parameters
+    ----------
+    chart : altair chart or Vega-Lite dict
+    layer : int, optional
+        Index in ``layer`` (of the panel when ``panel`` is given).
+    panel : int, optional
+        Index in ``vconcat`` / ``hconcat`` / ``concat``.
+
+    Returns
+    -------
+    list of dict
+    """
+    spec = spec_of(chart)
+    node = spec
+    if panel is not None:
+        node = next(node[key] for key in ("vconcat", "hconcat", "concat") if key in node)[panel]
+    if layer is not None:
+        node = node["layer"][layer] if "data" in node["layer"][layer] else {**node["layer"][layer], **{"data": node.get("data", spec.get("data"))}}
+    data = node.get("data") or spec.get("data")
+    if data is None:
+        raise ChartError("This chart (or part) has no inline data.")
+    return list(data["values"]) if "values" in data else list(spec["datasets"][data["name"]])
 
 
 def _version(spec: dict) -> str:

@@ -17,8 +17,6 @@ Examples
 from __future__ import annotations
 
 import altair as alt
-import numpy as np
-import pandas as pd
 import xarray as xr
 
 from scorecard.charts import _frames, theme
@@ -107,7 +105,9 @@ def trajectory(
         raise ChartError(f"trajectory draws at most {len(theme.PALETTE)} cohorts in distinguishable colours; "
                          f"got {len(order)}. Pass cohorts=[...] to choose.")
     scale = alt.Scale(domain=order, range=list(theme.PALETTE[: len(order)]))
-    colour = alt.Color("cohort_name:N", title="Arrival cohort", sort=order, scale=scale)
+    legend = alt.Legend(title="Arrival cohort", symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=3,
+                        symbolFillColor="transparent")
+    colour = alt.Color("cohort_name:N", sort=order, scale=scale, legend=legend)
     x_enc = alt.X("x:Q", title=_X_TITLES.get(x, x), axis=alt.Axis(format="d", tickMinStep=1),
                   scale=alt.Scale(zero=False, nice=False))
     y_title = label
@@ -117,13 +117,13 @@ def trajectory(
                alt.Tooltip("reliable:N", title="Reliability")]
     base = alt.Chart(lines)
     band = base.mark_area(opacity=0.16).encode(x=x_enc, y=alt.Y("lower:Q", title=y_title), y2="upper:Q",
-                                                fill=alt.Fill("cohort_name:N", sort=order, scale=scale, legend=None))
+                                                fill=alt.Fill("cohort_name:N", sort=order, scale=scale, legend=legend))
     line = base.mark_line(strokeWidth=2.2).encode(x=x_enc, y=y_enc, color=colour)
     solid = base.transform_filter(alt.datum.reliable == "reliable").mark_point(filled=True, size=40, opacity=1).encode(
         x=x_enc, y=y_enc, color=colour, tooltip=tooltip)
     hollow = base.transform_filter(alt.datum.reliable != "reliable").mark_point(
         filled=True, fill="white", size=46, strokeWidth=1.8, opacity=1).encode(
-        x=x_enc, y=y_enc, stroke=alt.Color("cohort_name:N", sort=order, scale=scale, legend=None), tooltip=tooltip)
+        x=x_enc, y=y_enc, stroke=alt.Stroke("cohort_name:N", sort=order, scale=scale, legend=legend), tooltip=tooltip)
     ref_base = alt.Chart(ref)
     ref_line = ref_base.mark_line(strokeDash=[6, 4], strokeWidth=2, color=theme.REFERENCE).encode(
         x=x_enc, y=y_enc, tooltip=tooltip)
