@@ -24,7 +24,7 @@ from scorecard.errors import ChartError
 
 __all__ = [
     "check_estimates", "units_of", "labels_of", "select", "tidy", "with_bounds", "years_of", "ordinal",
-    "cohort_names", "experimental_years", "caveat_2020",
+    "cohort_names", "cohort_name", "experimental_years", "caveat_2020",
 ]
 
 _NEEDED = ("estimate", "moe90", "reliable")
@@ -172,6 +172,11 @@ def cohort_names(ds: xr.Dataset) -> pd.Series:
         "Arrived " + codes,
     )
     return pd.Series(words, index=pd.Index(codes, name="cohort"), name="cohort_name")
+
+
+def cohort_name(code: str) -> str:
+    """Words for one cohort code (see :func:`cohort_names`)."""
+    return str(cohort_names(xr.Dataset(coords={"cohort": [str(code)]})).iloc[0])
 
 
 def experimental_years(ds: xr.Dataset) -> list[int]:

@@ -83,6 +83,8 @@ def gap(
         one = data.sel(indicator=key)
         frame = one[[v for v in ("gap", "moe90", "significant") if v in one]].to_dataframe().reset_index()
         frame = _frames.with_bounds(frame, "gap").dropna(subset=["gap"])
+        if frame.empty:
+            continue
         frame["cohort_name"] = frame["cohort"].astype(str).map(names)
         significant = frame["significant"].astype(bool) if "significant" in frame else frame["lower"].gt(0) | frame["upper"].lt(0)
         frame["significance"] = np.where(significant, "different from native-born", "no measurable gap")

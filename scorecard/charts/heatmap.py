@@ -142,6 +142,6 @@ def heatmap(
         "† grey: estimate flagged unreliable or missing; left out of the scores." if (~frame["included"]).any() else "",
     ]
     cohort = scores.attrs.get("cohort")
-    who = f", {_frames.cohort_names(xr.Dataset(coords={'cohort': [cohort]})).iloc[0].lower()}" if cohort else ""
+    who = f", {_frames.cohort_name(cohort).lower()}" if cohort else ""
     when = f", {scores.attrs['year']}" if scores.attrs.get("year") not in (None, "") else ""
     return theme.finish(layered, title=title or f"Scorecard{who}{when}", subtitle=subtitle)

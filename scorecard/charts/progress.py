@@ -19,7 +19,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from scorecard.charts import theme
+from scorecard.charts import _frames, theme
 from scorecard.errors import ChartError
 
 __all__ = ["progress"]
@@ -31,17 +31,22 @@ _COLUMNS = ("place", "place_name", "indicator", "start", "end", "estimate_start"
             "moe90", "significant", "direction")
 
 
-def _spread(values: np.ndarray, gap: float) -> np.ndarray:
+def _spread(values: np.ndarray, gap: float, top: float | None = None) -> np.ndarray:
     """Label positions at least ``gap`` apart, each as close to its value as a one-pass sweep allows (vectorized).
 
     Examples
     --------
     >>> _spread(np.array([0.0, 0.01, 0.5]), 0.1).round(2).tolist()
     [0.0, 0.1, 0.5]
+    >>> _spread(np.array([0.0, 0.49, 0.5]), 0.1, top=0.5).round(2).tolist()
+    [0.0, 0.4, 0.5]
     """
     order = np.argsort(values, kind="stable")
     steps = gap * np.arange(len(values))
     placed = np.maximum.accumulate(values[order] - steps) + steps
+    if top is not None:  # then push down from the top so no label leaves the plot
+        from_top = gap * np.arange(len(values))[::-1]
+        placed = np.minimum(placed, top - from_top)
     out = np.empty_like(placed)
     out[order] = placed
     return out
@@ -112,7 +117,7 @@ def progress(
     pad = 0.06 * (high - low or abs(high) or 1.0)
     domain = [low - pad, high + pad]
     ends = long[long["year"].eq(end)].copy()
-    ends["label_y"] = _spread(ends["value"].to_numpy(float), (domain[1] - domain[0]) * 15 / height)
+    ends["label_y"] = _spread(ends["value"].to_numpy(float), (domain[1] - domain[0]) * 15 / height, top=domain[1])
     ends["label"] = ends["place_name"].astype(str) + "  " + ends["change_text"] + ends["significance"].map(
         {"significant": "*", "not significant": ""})
 
@@ -139,11 +144,12 @@ def progress(
         color=colour)
     layered = alt.layer(lines, points, labels).properties(width=width, height=height)
     cohort_name = str(chosen["cohort"].iloc[0]) if "cohort" in chosen else ""
-    rule = rule or frame.attrs.get("rule") or "change significant at the 90% level"
+    if rule is None:
+        rule = frame.attrs.get("rule") or "each change tested at the 90% level"
     subtitle = [
-        f"{start} to {end}" + (f", {cohort_name.replace('_', '-')}" if cohort_name else "")
-        + "; * and solid line: " + rule,
-        "Dashed: no measurable change (the 90% interval of the change includes zero)."
-        + (" Grey: an estimate is unreliable." if "unreliable" in colours else ""),
+        f"{start} to {end}" + (f", {_frames.cohort_name(cohort_name).lower()}" if cohort_name else ""),
+        "Solid line and *: significant change; dashed: no measurable change.",
+        f"Significance rule: {rule}." if rule else "",
+        "Grey: an estimate is unreliable." if "unreliable" in colours else "",
     ]
     return theme.finish(layered, title=title or "Progress", subtitle=subtitle)

@@ -114,7 +114,7 @@ def rank_set(
         f"{n} places; dark tick: point rank; bar: {int(round(100 * float(coverage))) if coverage else 90}% rank interval"
         + (f" ({_METHODS.get(method, method)})" if method else ""),
         f"Year {ranks.attrs['year']}" + (
-            f", {_frames.cohort_names(xr.Dataset(coords={'cohort': [ranks.attrs['cohort']]})).iloc[0].lower()}"
+            f", {_frames.cohort_name(ranks.attrs['cohort']).lower()}"
             if ranks.attrs.get("cohort") else "")
         if ranks.attrs.get("year") not in (None, "") else "",
         theme.moe_caption("rank"),

@@ -123,6 +123,8 @@ def format_values(values: Sequence[float], unit: str, *, moe: bool = False, sign
     """
     _unit(unit)
     numbers = pd.Series(np.asarray(values, dtype="float64"))
+    if numbers.empty:
+        return []
     points = moe or signed
     if unit == "share":
         text = (numbers * 100.0).map("{:.1f}".format) + (" pts" if points else "%")
