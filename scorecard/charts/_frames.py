@@ -13,7 +13,6 @@ Examples
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,48 +26,23 @@ __all__ = [
     "cohort_names", "cohort_name", "experimental_years", "caveat_2020",
 ]
 
-_NEEDED = ("estimate", "moe90", "reliable")
-
-
 def check_estimates(ds: xr.Dataset, who: str) -> xr.Dataset:
-    """Validate an estimates Dataset with the contract's validator, or check what charts need when it is absent."""
+    """Validate an estimates Dataset with the contract's validator (raises EstimatesContractError)."""
     if not isinstance(ds, xr.Dataset):
         raise ChartError(f"{who} takes an estimates xarray.Dataset; got {type(ds).__name__}. "
                          "Pass the output of scorecard.estimate, read_acs_tables or estimates_from_frame.")
-    from scorecard import estimates as contract
+    from scorecard.estimates import validate_estimates
 
-    validate = getattr(contract, "validate_estimates", None)
-    if validate is not None:
-        return validate(ds)
-    missing = [name for name in _NEEDED if name not in ds.data_vars]
-    if missing:
-        raise ChartError(f"{who}: the estimates Dataset lacks variables {missing}; "
-                         "it must follow the estimates contract (scorecard.estimates).")
-    return ds
-
-
-def _indicator_meta(ds: xr.Dataset) -> dict[str, dict]:
-    try:
-        return {item["key"]: item for item in json.loads(ds.attrs.get("indicators", "[]"))}
-    except (json.JSONDecodeError, TypeError, KeyError):
-        return {}
+    return validate_estimates(ds)
 
 
 def units_of(ds: xr.Dataset) -> pd.Series:
-    """Indicator -> unit (``share``, ``dollars``, ``count``, ``number``) from the contract's ``unit`` coord.
-
-    Datasets built before the coord existed get it from ``statistic`` and the indicators' ``dollars`` flag.
-    """
+    """Indicator -> unit (``share``, ``dollars``, ``count``, ``number``), the contract's ``unit`` coord."""
     index = pd.Index(ds["indicator"].values, name="indicator")
-    if "unit" in ds.coords:
-        return pd.Series(ds["unit"].values.astype(str), index=index, name="unit")
-    meta = _indicator_meta(ds)
-    statistic = (pd.Series(ds["statistic"].values.astype(str), index=index) if "statistic" in ds.coords
-                 else pd.Series("number", index=index))
-    dollars = pd.Series([bool(meta.get(key, {}).get("dollars")) for key in index], index=index)
-    unit = np.select([dollars, statistic.eq("proportion"), statistic.eq("total")], ["dollars", "share", "count"],
-                     "number")
-    return pd.Series(unit, index=index, name="unit")
+    if "unit" not in ds.coords:
+        raise ChartError("The data has no 'unit' coord on indicator; build it with the estimates contract "
+                         "(scorecard.estimate, read_acs_tables or estimates_from_frame), or pass estimates=.")
+    return pd.Series(np.atleast_1d(ds["unit"].values).astype(str), index=index, name="unit")
 
 
 def labels_of(ds: xr.Dataset) -> pd.Series:

@@ -2,13 +2,10 @@
 
 Examples
 --------
->>> import xarray as xr
->>> est = xr.Dataset(
-...     {"estimate": ("place", [0.5, 0.7, 0.6]), "moe90": ("place", [0.05, 0.04, 0.2]),
-...      "reliable": ("place", ["reliable", "reliable", "unreliable"])},
-...     coords={"place": ["a", "b", "c"], "place_name": ("place", ["A city", "B city", "C city"])})
->>> est = est.expand_dims(indicator=["naturalized"], year=[2020], cohort=["foreign_born"]).assign_coords(
-...     unit=("indicator", ["share"]), higher_is_better=("indicator", [1.0]))
+>>> import pandas as pd, scorecard as sc
+>>> est = sc.estimates_from_frame(pd.DataFrame({"indicator": "naturalized", "place": ["a", "b", "c"],
+...     "place_name": ["A city", "B city", "C city"], "year": 2022, "cohort": "foreign_born",
+...     "estimate": [0.5, 0.7, 0.6], "se": [0.03, 0.02, 0.2]}), survey="acs1")
 >>> spec = peers(est, indicator="naturalized", focus="a").to_dict()
 >>> spec["layer"][0]["encoding"]["y"]["sort"]
 ['B city', 'C city', 'A city']

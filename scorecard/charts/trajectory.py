@@ -2,14 +2,11 @@
 
 Examples
 --------
->>> import numpy as np, pandas as pd, xarray as xr
->>> est = xr.Dataset(
-...     {"estimate": (("year", "cohort"), [[0.30, 0.60], [0.45, 0.62]]),
-...      "moe90": (("year", "cohort"), [[0.05, 0.02], [0.04, 0.02]]),
-...      "reliable": (("year", "cohort"), [["reliable"] * 2] * 2)},
-...     coords={"year": [2010, 2020], "cohort": ["2000-2009", "native"], "cohort_kind": ("cohort", ["arrival", "nativity"])})
->>> est = est.expand_dims(indicator=["naturalized"], place=["p"]).assign_coords(unit=("indicator", ["share"]))
->>> spec = trajectory(est, place="p", indicator="naturalized").to_dict()
+>>> import pandas as pd, scorecard as sc
+>>> frame = pd.DataFrame({"indicator": "english_very_well", "place": "p", "year": [2010, 2010, 2020, 2020],
+...     "cohort": ["2000-2009", "native", "2000-2009", "native"], "estimate": [0.30, 0.96, 0.45, 0.97], "se": 0.02})
+>>> est = sc.estimates_from_frame(frame, survey="acs1")
+>>> spec = trajectory(est, place="p", indicator="english_very_well").to_dict()
 >>> [layer["mark"]["type"] for layer in spec["layer"]]
 ['area', 'line', 'point', 'point', 'line', 'text']
 """

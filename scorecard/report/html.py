@@ -7,17 +7,10 @@ Inputs are plain Datasets and DataFrames (the Scorecard forwards its own).
 
 Examples
 --------
->>> import numpy as np, xarray as xr
->>> est = xr.Dataset(
-...     {"estimate": (("indicator", "place", "year", "cohort"), [[[[0.52, 0.97]]]]),
-...      "se": (("indicator", "place", "year", "cohort"), [[[[0.02, 0.01]]]]),
-...      "moe90": (("indicator", "place", "year", "cohort"), [[[[0.0329, 0.01645]]]]),
-...      "reliable": (("indicator", "place", "year", "cohort"), [[[["reliable", "reliable"]]]])},
-...     coords={"indicator": ["naturalized"], "place": ["p"], "year": [2020], "cohort": ["foreign_born", "native"],
-...             "unit": ("indicator", ["share"]), "place_name": ("place", ["P city, WA"]),
-...             "indicator_label": ("indicator", ["Naturalized citizens"]),
-...             "experimental_weights": ("year", [True])},
-...     attrs={"survey": "acs1", "route": "frame", "sources": '["table.csv"]'})
+>>> import pandas as pd, scorecard as sc
+>>> est = sc.estimates_from_frame(pd.DataFrame({"indicator": "english_very_well", "place": "p",
+...     "place_name": "P city, WA", "year": 2020, "cohort": ["foreign_born", "native"],
+...     "estimate": [0.52, 0.97], "se": [0.02, 0.01]}), survey="acs1")
 >>> page = render_html(place="P city, WA", estimates=est, draw_charts=False)
 >>> "52.0%" in page and "±3.3 pts" in page and "default-src 'none'" in page and "experimental weights" in page
 True
