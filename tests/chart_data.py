@@ -18,25 +18,6 @@ import xarray as xr
 from scorecard import uncertainty
 
 DEMO_INDICATORS = ["english_very_well", "naturalized", "homeownership", "median_household_income", "population"]
-UNITS = {"english_very_well": "share", "naturalized": "share", "homeownership": "share",
-         "median_household_income": "dollars", "population": "count"}
-
-
-def contract_coords(est: xr.Dataset) -> xr.Dataset:
-    """Add the contract coords an older estimates Dataset may lack (``unit``, year coords)."""
-    add = {}
-    if "unit" not in est.coords:
-        add["unit"] = ("indicator", [UNITS.get(str(k), "number") for k in est["indicator"].values])
-    if "experimental_weights" not in est.coords:
-        add["experimental_weights"] = ("year", est["year"].values == 2020)
-    if "period_start" not in est.coords:
-        add["period_start"] = ("year", est["year"].values.astype(int))
-    if "puma_vintage" not in est.coords:
-        years = est["year"].values
-        add["puma_vintage"] = ("year", np.where(years < 2012, 2000.0, np.where(years < 2022, 2010.0, 2020.0)))
-    est = est.assign_coords(add)
-    est.attrs.setdefault("route", "microdata")
-    return est
 
 
 @lru_cache(maxsize=2)
@@ -50,7 +31,7 @@ def demo_estimates(scale: str = "small") -> xr.Dataset:
     places = sc.Places.from_crosswalk(list(paths["crosswalks"].values()))
     est = sc.estimate(micro, DEMO_INDICATORS, places=places,
                       cohorts=cohorts.ArrivalCohorts.decades(1970, 2010, open_start=True))
-    return contract_coords(est)
+    return est
 
 
 def demo_coverage(scale: str = "small") -> pd.DataFrame:
@@ -58,31 +39,6 @@ def demo_coverage(scale: str = "small") -> pd.DataFrame:
 
     paths = sc.datasets.demo_paths(scale=scale)
     return sc.Places.from_crosswalk(list(paths["crosswalks"].values())).coverage
-
-
-def dataset(values: dict[str, list], *, indicator: str = "naturalized", unit: str = "share", year: int = 2020,
-            cohort: str = "foreign_born", attrs: dict | None = None) -> xr.Dataset:
-    """A one-indicator, one-year, one-cohort Dataset along ``place`` with the numbers given."""
-    place = values["place"]
-    estimate = np.asarray(values["estimate"], dtype=float)
-    se = np.asarray(values["se"], dtype=float)
-    reliable = values.get("reliable", ["reliable"] * len(place))
-    ds = xr.Dataset(
-        {"estimate": ("place", estimate), "se": ("place", se), "moe90": ("place", 1.645 * se),
-         "cv": ("place", se / np.abs(estimate)), "n_unweighted": ("place", np.full(len(place), 500.0)),
-         "universe_weighted": ("place", np.full(len(place), 1e4)), "reliable": ("place", reliable),
-         "reason": ("place", [""] * len(place))},
-        coords={"place": place, "place_name": ("place", values.get("place_name", place))},
-        attrs={"route": "frame", "survey": "acs1", "dollars_year": 2020, "variance_method": "published_moe",
-               "sources": "[]", "library": "test", "reliability": "{}", **(attrs or {})},
-    )
-    ds = ds.expand_dims(indicator=[indicator], year=[year], cohort=[cohort]).transpose("indicator", "place", "year", "cohort")
-    return ds.assign_coords(indicator_label=("indicator", [indicator.replace("_", " ").capitalize()]),
-                            statistic=("indicator", ["proportion" if unit == "share" else "median"]),
-                            higher_is_better=("indicator", [1.0]), unit=("indicator", [unit]),
-                            cohort_kind=("cohort", ["nativity"]), entry_first=("cohort", [np.nan]),
-                            entry_last=("cohort", [np.nan]), period_start=("year", [year]),
-                            puma_vintage=("year", [2010.0]), experimental_weights=("year", [year == 2020]))
 
 
 def scores_like(est: xr.Dataset, *, year: int, cohort: str = "foreign_born") -> xr.Dataset:
