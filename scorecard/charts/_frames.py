@@ -66,9 +66,10 @@ def _pick(ds: xr.Dataset, dim: str, value, who: str):
         wanted = [by_name.get(str(w), w) for w in wanted]
     absent = [w for w in wanted if str(w) not in names]
     if absent:
-        close = difflib.get_close_matches(str(absent[0]), sorted(names), n=3)
+        known = sorted(names | (set(by_name) if dim == "place" and "place_name" in ds.coords else set()))
+        close = difflib.get_close_matches(str(absent[0]), known, n=3)
         hint = f" Did you mean {close}?" if close else ""
-        raise ChartError(f"{who}: {dim} {absent} is not in the data; it has {sorted(names)[:12]}.{hint}")
+        raise ChartError(f"{who}: {dim} {absent} is not in the data; it has {known[:14]}.{hint}")
     typed = [values[[str(v) for v in values].index(str(w))] for w in wanted]
     return typed if isinstance(value, list | tuple) else typed[0]
 
