@@ -36,7 +36,7 @@ _EXPORTS = {
     "merge_estimates": "scorecard.estimates",
     "to_frame": "scorecard.estimates",
 }
-_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "uncertainty"}
+_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "uncertainty", "charts", "report"}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 

@@ -106,7 +106,7 @@ def test_trajectory_data_bands_and_reference(est):
 
 def test_trajectory_dollar_axis_and_too_many_dims(est):
     spec = charts.trajectory(est, place=FOCUS, indicator="median_household_income").to_dict()
-    assert spec["layer"][1]["encoding"]["y"]["axis"]["format"] == "$,.0f"
+    assert spec["layer"][1]["encoding"]["y"]["axis"]["format"] == "$,.3~s"
     assert any("dollars of 2022" in line for line in spec["title"]["subtitle"])
     with pytest.raises(ChartError, match="place"):
         charts.trajectory(est, place=["5390100", "5390200"], indicator="naturalized")

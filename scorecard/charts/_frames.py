@@ -107,9 +107,23 @@ def tidy(ds: xr.Dataset, variables: Sequence[str]) -> pd.DataFrame:
     return frame.reset_index() if frame.index.names != [None] else frame
 
 
-def with_bounds(frame: pd.DataFrame, value: str = "estimate", moe: str = "moe90") -> pd.DataFrame:
-    """Add ``lower``/``upper`` = value -/+ MOE (precomputed bounds the charts pass to y/y2)."""
-    return frame.assign(lower=frame[value] - frame[moe], upper=frame[value] + frame[moe])
+def with_bounds(frame: pd.DataFrame, value: str = "estimate", moe: str = "moe90", *, unit: str | None = None) -> pd.DataFrame:
+    """Add ``lower``/``upper`` = value -/+ MOE (precomputed bounds the charts pass to y/y2).
+
+    With ``unit`` the drawn interval stays inside what the quantity can be: shares in [0, 1], dollars and
+    counts >= 0 (the MOE itself is reported unchanged in labels and tooltips).
+
+    Examples
+    --------
+    >>> with_bounds(pd.DataFrame({"estimate": [0.98], "moe90": [0.05]}), unit="share")["upper"].tolist()
+    [1.0]
+    """
+    lower, upper = frame[value] - frame[moe], frame[value] + frame[moe]
+    if unit in ("share", "dollars", "count"):
+        lower = lower.clip(lower=0.0)
+    if unit == "share":
+        upper = upper.clip(upper=1.0)
+    return frame.assign(lower=lower, upper=upper)
 
 
 def ordinal(numbers) -> np.ndarray:

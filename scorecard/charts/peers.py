@@ -32,6 +32,7 @@ def peers(
     places=None,
     width: int = 420,
     title: str | None = None,
+    notes: bool = True,
 ) -> alt.LayerChart:
     """Dot plot of one indicator across places with 90% intervals.
 
@@ -49,6 +50,8 @@ def peers(
         Places to show (default all).
     width : int
     title : str, optional
+    notes : bool, default=True
+        Subtitle lines naming the source, the MOE and caveats (a report states them once and passes False).
 
     Returns
     -------
@@ -63,7 +66,7 @@ def peers(
     one = est.sel(indicator=[data["indicator"].item()])
     unit, label = str(_frames.units_of(one).iloc[0]), str(_frames.labels_of(one).iloc[0])
     direction = float(one["higher_is_better"].values[0]) if "higher_is_better" in one.coords else np.nan
-    frame = _frames.with_bounds(_frames.tidy(data, ["estimate", "moe90", "reliable"]))
+    frame = _frames.with_bounds(_frames.tidy(data, ["estimate", "moe90", "reliable"]), unit=unit)
     if "place_name" not in frame:
         frame["place_name"] = frame["place"]
     focus_code = _frames._pick(data, "place", focus, "peers") if focus is not None else None
@@ -88,7 +91,7 @@ def peers(
     rules = base.mark_rule(strokeWidth=3, opacity=0.55).encode(y=y, x=alt.X("lower:Q", title=label), x2="upper:Q",
                                                                 color=colour)
     points = base.mark_point(size=70, filled=True, opacity=1, strokeWidth=1.8).encode(
-        y=y, x=x, color=colour,
+        y=y, x=x, color=colour, stroke=alt.Stroke("colour:N", scale=None),
         fill=alt.Fill("fill:N", scale=None),
         tooltip=[alt.Tooltip("place_name:N", title="Place"), alt.Tooltip("label:N", title="Estimate ± 90% MOE"),
                  alt.Tooltip("reliable:N", title="Reliability")])
@@ -106,7 +109,7 @@ def peers(
         theme.reliability_note(est.attrs) if frame["reliable"].ne("reliable").any() else "",
         _frames.caveat_2020(_frames.experimental_years(data)),
     ]
-    return theme.finish(layered, title=title or f"{label}: peer places", subtitle=subtitle)
+    return theme.finish(layered, title=title or f"{label}: peer places", subtitle=subtitle if notes else subtitle[:1])
 
 
 def _js(frame, focus_code) -> str:

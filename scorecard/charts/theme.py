@@ -8,7 +8,7 @@ follow the estimates contract's ``unit`` coord on ``indicator``: ``"share"``
 Examples
 --------
 >>> axis_format("share"), axis_format("dollars"), value_format("share")
-('.0%', '$,.0f', '.1%')
+('.0%', '$,.3~s', '.1%')
 >>> format_values([0.4321, 0.05], "share")
 ['43.2%', '5.0%']
 >>> format_values([0.0123], "share", moe=True)
@@ -63,7 +63,7 @@ FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 #: unit -> (axis format, value format, MOE format, MOE multiplier, MOE suffix) in d3-format syntax.
 UNITS = {
     "share": (".0%", ".1%", ".1f", 100.0, " pts"),
-    "dollars": ("$,.0f", "$,.0f", "$,.0f", 1.0, ""),
+    "dollars": ("$,.3~s", "$,.0f", "$,.0f", 1.0, ""),
     "count": (",.0f", ",.0f", ",.0f", 1.0, ""),
     "number": (",.3~g", ",.3~g", ",.3~g", 1.0, ""),
 }
@@ -222,19 +222,20 @@ def finish(chart, *, title: str, subtitle: Sequence[str] = ()):
         Configured; it can be saved or displayed but no longer concatenated.
     """
     lines = [line for line in subtitle if line]
-    return (
-        chart.properties(
-            title=alt.TitleParams(text=title, subtitle=lines, anchor="start", fontSize=15, subtitleFontSize=11,
-                                  subtitleColor="#333333", offset=10, subtitlePadding=4),
-            padding={"left": 10, "right": 16, "top": 10, "bottom": 10},
-            background="white",
-        )
-        .configure(font=FONT)
-        .configure_range(category=list(PALETTE))
-        .configure_axis(labelFontSize=11, titleFontSize=12, labelColor="#222222", titleColor="#222222",
-                        gridColor="#E6E6E6", domainColor="#888888", tickColor="#888888", labelLimit=260)
-        .configure_legend(labelFontSize=11, titleFontSize=11, orient="bottom", direction="horizontal",
-                          labelLimit=260, columns=4, symbolStrokeWidth=2)
-        .configure_view(stroke=None)
-        .configure_header(labelFontSize=12, titleFontSize=12)
+    chart = chart.properties(
+        title=alt.TitleParams(text=title, subtitle=lines, anchor="start", fontSize=15, subtitleFontSize=11,
+                              subtitleColor="#333333", offset=10, subtitlePadding=4),
+        padding={"left": 10, "right": 16, "top": 10, "bottom": 10},
+        background="white",
+    )
+    # one configure call: each altair call deep-copies the chart and its data
+    return chart.configure(
+        font=FONT,
+        range={"category": list(PALETTE)},
+        axis={"labelFontSize": 11, "titleFontSize": 12, "labelColor": "#222222", "titleColor": "#222222",
+              "gridColor": "#E6E6E6", "domainColor": "#888888", "tickColor": "#888888", "labelLimit": 260},
+        legend={"labelFontSize": 11, "titleFontSize": 11, "orient": "bottom", "direction": "horizontal",
+                "labelLimit": 260, "columns": 4, "symbolStrokeWidth": 2},
+        view={"stroke": None},
+        header={"labelFontSize": 12, "titleFontSize": 12},
     )

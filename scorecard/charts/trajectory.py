@@ -35,6 +35,7 @@ def trajectory(
     width: int = 440,
     height: int = 260,
     title: str | None = None,
+    notes: bool = True,
 ) -> alt.LayerChart:
     """Each arrival cohort's estimate over time with its 90% margin of error, and the native-born line.
 
@@ -57,6 +58,9 @@ def trajectory(
         Plot size in pixels.
     title : str, optional
         Default: the indicator's label and the place name.
+    notes : bool, default=True
+        Subtitle lines naming the source, the MOE and caveats (a report states them once and passes False);
+        the count of cells without an estimate is always kept.
 
     Returns
     -------
@@ -83,7 +87,7 @@ def trajectory(
     label = str(_frames.labels_of(est.sel(indicator=[data["indicator"].item()])).iloc[0])
     place_name = str(data["place_name"].item()) if "place_name" in data.coords else str(data["place"].item())
 
-    frame = _frames.with_bounds(_frames.tidy(data, ["estimate", "moe90", "reliable"]))
+    frame = _frames.with_bounds(_frames.tidy(data, ["estimate", "moe90", "reliable"]), unit=unit)
     frame = frame.assign(cohort=frame["cohort"].astype(str), x=frame[x].astype(float))
     names = _frames.cohort_names(data)
     frame["cohort_name"] = frame["cohort"].map(names)
@@ -103,7 +107,7 @@ def trajectory(
                          f"got {len(order)}. Pass cohorts=[...] to choose.")
     scale = alt.Scale(domain=order, range=list(theme.PALETTE[: len(order)]))
     legend = alt.Legend(title="Arrival cohort", symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=3,
-                        symbolFillColor="transparent")
+                        symbolFillColor="transparent", columns=3 if width < 420 else 4)
     colour = alt.Color("cohort_name:N", sort=order, scale=scale, legend=legend)
     x_enc = alt.X("x:Q", title=_X_TITLES.get(x, x), axis=alt.Axis(format="d", tickMinStep=1),
                   scale=alt.Scale(zero=False, nice=False))
@@ -138,6 +142,8 @@ def trajectory(
         f"{missing} cohort-year cells have no estimate and are not drawn." if missing else "",
         _frames.caveat_2020(_frames.experimental_years(data)),
     ]
+    if not notes:
+        subtitle = [subtitle[0], subtitle[4]]
     layered = alt.layer(band, line, solid, hollow, ref_line, ref_label).properties(width=width, height=height)
     return theme.finish(layered, title=title or f"{label}, by arrival cohort", subtitle=subtitle)
 

@@ -41,8 +41,8 @@ __all__ = ["render_html", "write_html", "write_pdf", "write_index", "CSP", "char
 #: The page's Content-Security-Policy: nothing may be fetched; inline styles and data: images only.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
-#: Seconds vl-convert spent per chart in the last rendered report (chart title -> seconds).
-chart_timings: dict[str, float] = {}
+#: Seconds per chart of the last rendered report: chart key -> (spec building, vl-convert to SVG).
+chart_timings: dict[str, tuple[float, float]] = {}
 
 
 def _environment() -> jinja2.Environment:
@@ -51,11 +51,12 @@ def _environment() -> jinja2.Environment:
                               lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
 
-def _svg(chart, key: str) -> str:
+def _svg(chart, key: str, built: float) -> str:
     """Chart as inline SVG with its ids prefixed, so several SVGs on one page never share an id."""
-    started = time.perf_counter()
-    markup = charts.to_svg(chart)
-    chart_timings[key] = time.perf_counter() - started
+    spec = charts.export.spec_of(chart)
+    converting = time.perf_counter()
+    markup = charts.to_svg(spec)
+    chart_timings[key] = (converting - built, time.perf_counter() - converting)
     prefix = re.sub(r"[^A-Za-z0-9]", "-", key)
     markup = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', markup)
     markup = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", markup)
@@ -93,7 +94,8 @@ def _headline(est: xr.Dataset, code: str, year: int, cohort: str, reference: str
             continue
         cell = one.sel(cohort=name)
         rows[f"{role}_value"] = _by_unit(cell["estimate"].values, unit)
-        rows[f"{role}_moe"] = _by_unit(cell["moe90"].values, unit, moe=True)
+        moe = pd.Series(_by_unit(cell["moe90"].values, unit, moe=True))
+        rows[f"{role}_moe"] = moe.where(np.isfinite(cell["estimate"].values), "").tolist()
         rows[f"{role}_reliable"] = cell["reliable"].values.astype(str)
     return rows.to_dict("records")
 
@@ -219,7 +221,8 @@ def _figures(est, code, year, cohort, reference, indicators, scores, ranks, prog
 
     def add(section: str, key: str, make) -> None:
         try:
-            figures.append({"section": section, "key": key, "svg": _svg(make(), key)})
+            started = time.perf_counter()
+            figures.append({"section": section, "key": key, "svg": _svg(make(), key, started)})
         except ChartError as err:  # e.g. no estimates for this place's cohorts: say so on the page
             figures.append({"section": section, "key": key, "svg": "", "note": str(err)})
 
@@ -228,10 +231,11 @@ def _figures(est, code, year, cohort, reference, indicators, scores, ranks, prog
     source = trajectories if trajectories is not None else est
     for key in indicators:
         add("trajectories", f"trajectory-{key}",
-            lambda key=key: charts.trajectory(source, place=code, indicator=key, reference=reference, width=380, height=220))
+            lambda key=key: charts.trajectory(source, place=code, indicator=key, reference=reference, width=330, height=210,
+                                              notes=False))
     for key in indicators:
         add("peers", f"peers-{key}",
-            lambda key=key: charts.peers(est, indicator=key, year=year, cohort=cohort, focus=code, width=300))
+            lambda key=key: charts.peers(est, indicator=key, year=year, cohort=cohort, focus=code, width=300, notes=False))
     if ranks is not None:
         items = ranks.items() if isinstance(ranks, Mapping) else [(None, ranks)]
         for number, (label, ds) in enumerate(items):
