@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,9 +35,7 @@ from scorecard.sources.acs_layout import (
     _survey_year,
     _text,
 )
-
-if TYPE_CHECKING:
-    from scorecard.sources.acs_pums import _Options
+from scorecard.sources.acs_options import _Options
 
 __all__: list[str] = []  # helpers of read_acs_pums only
 
