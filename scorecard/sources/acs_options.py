@@ -26,7 +26,8 @@ class _Options:
     on_orphans: str
 
     @classmethod
-    def make(cls, *, dollars_year, survey, survey_year, state, columns, keep, on_orphans, with_housing):
+    def make(cls, *, dollars_year, survey, survey_year, state, columns, keep, on_orphans, with_housing,
+             with_persons=True):
         if on_orphans not in ("raise", "drop"):
             raise ValueError(
                 f"The 'on_orphans' parameter of read_acs_pums must be 'raise' or 'drop'. Got {on_orphans!r} instead."
@@ -37,7 +38,7 @@ class _Options:
             )
         known = PERSON_COLUMNS + HOUSING_COLUMNS
         if columns is None:
-            columns = PERSON_COLUMNS + (HOUSING_COLUMNS if with_housing else ())
+            columns = (PERSON_COLUMNS if with_persons else ()) + (HOUSING_COLUMNS if with_housing else ())
         if isinstance(columns, str):
             columns = (columns,)
         unknown = [c for c in columns if c not in known]
@@ -52,6 +53,12 @@ class _Options:
                 {c for c in columns if c in HOUSING_COLUMNS},
                 "tenure and household_income come from the housing file: pass housing=... or leave them out "
                 "of columns.",
+            )
+        if not with_persons and any(c in PERSON_COLUMNS for c in columns):
+            raise MissingColumnsError(
+                "read_acs_pums(person=None)",
+                {c for c in columns if c in PERSON_COLUMNS},
+                "These columns come from the person file: pass person=... or leave them out of columns.",
             )
         state = None if state is None else str(state).strip().zfill(2)
         return cls(

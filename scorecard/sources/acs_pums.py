@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from scorecard import schema
-from scorecard.errors import MismatchedSourcesError
+from scorecard.errors import MismatchedSourcesError, UnreadableFileError
 from scorecard.microdata import Microdata
 from scorecard.sources import cache as _cache
 from scorecard.sources.acs_files import _as_paths, _digest, _members
@@ -66,7 +66,7 @@ from scorecard.sources.acs_layout import (
     SurveyYearError,
 )
 from scorecard.sources.acs_options import _Options
-from scorecard.sources.acs_records import _read_pair
+from scorecard.sources.acs_records import _read_housing_only, _read_pair
 from scorecard.sources.dollars import to_constant_dollars
 
 __all__ = [
@@ -84,7 +84,7 @@ _INCOME_COLUMNS = ("person_income", "earnings", "household_income")
 
 # --------------------------------------------------------------------------- public entry point
 def read_acs_pums(
-    person: PathLike | Sequence[PathLike],
+    person: PathLike | Sequence[PathLike] | None,
     housing: PathLike | Sequence[PathLike] | None = None,
     *,
     dollars_year: int | None = None,
@@ -101,9 +101,13 @@ def read_acs_pums(
 
     Parameters
     ----------
-    person : path or sequence of paths
+    person : path or sequence of paths, or None
         Person files: ``.csv``, ``.csv.gz`` or a Census ``.zip`` (every
         ``.csv`` inside is read, e.g. ``psam_p53.csv``). One per state and year.
+        ``None`` reads the housing files alone: one record per housing unit
+        (vacant units and group quarters included), with ``household_weight``,
+        the household replicate weights and the housing columns; ``keep``
+        then names housing-file columns.
     housing : path or sequence of paths, optional
         Housing files, paired with ``person`` by position (same length). Without
         them ``tenure``, ``household_income``, ``household_weight`` and the
@@ -169,7 +173,9 @@ def read_acs_pums(
     record_type                                    reason  count
         housing housing units with no person records (vacant)      1
     """
-    persons = _as_paths(person, "person")
+    if person is None and housing is None:
+        raise UnreadableFileError("read_acs_pums got neither person nor housing files; pass at least one path.")
+    persons = None if person is None else _as_paths(person, "person")
     housings = None if housing is None else _as_paths(housing, "housing")
     options = _Options.make(
         dollars_year=dollars_year,
@@ -180,8 +186,9 @@ def read_acs_pums(
         keep=keep,
         on_orphans=on_orphans,
         with_housing=housings is not None,
+        with_persons=persons is not None,
     )
-    if housings is not None and len(housings) != len(persons):
+    if persons is not None and housings is not None and len(housings) != len(persons):
         raise MismatchedSourcesError(
             f"read_acs_pums got {len(persons)} person files and {len(housings)} housing files; "
             "pass one housing file per person file, in the same order (or housing=None)."
@@ -194,7 +201,7 @@ def read_acs_pums(
         return _cache.cached(None, build, enabled=False)
     key = [
         "read_acs_pums",
-        [[p.name, _digest(p)] for p in persons],
+        None if persons is None else [[p.name, _digest(p)] for p in persons],
         None if housings is None else [[h.name, _digest(h)] for h in housings],
         options.key(),
     ]
@@ -202,9 +209,11 @@ def read_acs_pums(
 
 
 # --------------------------------------------------------------------------- the read itself
-def _read_uncached(persons: list[Path], housings: list[Path] | None, options: _Options) -> Microdata:
-    person_sources = [source for path in persons for source in _members(path)]
+def _read_uncached(persons: list[Path] | None, housings: list[Path] | None, options: _Options) -> Microdata:
     housing_sources = None if housings is None else [source for path in housings for source in _members(path)]
+    if persons is None:
+        return _combine([_read_housing_only(source, options) for source in housing_sources], options)
+    person_sources = [source for path in persons for source in _members(path)]
     if housing_sources is not None and len(housing_sources) != len(person_sources):
         raise MismatchedSourcesError(
             f"The person files hold {len(person_sources)} CSV files ({[s.name for s in person_sources]}) but the "
@@ -213,7 +222,10 @@ def _read_uncached(persons: list[Path], housings: list[Path] | None, options: _O
     pieces = []
     for index, source in enumerate(person_sources):
         pieces.append(_read_pair(source, None if housing_sources is None else housing_sources[index], options))
+    return _combine(pieces, options)
 
+
+def _combine(pieces: list, options: _Options) -> Microdata:
     surveys = {piece.survey for piece in pieces}
     if len(surveys) > 1:
         raise MismatchedSourcesError(

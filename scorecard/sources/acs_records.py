@@ -9,7 +9,7 @@ housing columns, weights and replicate weights are carried over to the persons.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -192,6 +192,11 @@ class _Housing:
     replicates: np.ndarray | None
     columns: dict[str, np.ndarray]
     occupants: np.ndarray | None  # NP, number of person records
+    # Read only for housing-only reads (no person file to take them from):
+    survey: str = ""
+    puma: pd.Series | None = None
+    puma_vintage: np.ndarray | None = None
+    kept: dict[str, pd.Series] = field(default_factory=dict)
 
     def unlinked_notes(self, unlinked: np.ndarray) -> dict[str, int]:
         if not unlinked.any():
@@ -206,13 +211,40 @@ class _Housing:
         return {k: v for k, v in notes.items() if v}
 
 
-def _read_housing(housing: _Member, options: _Options) -> _Housing:
+def _read_housing_only(housing: _Member, options: _Options) -> _Piece:
+    """One harmonized row per housing record, for ``read_acs_pums(person=None, housing=[...])``."""
+    h = _read_housing(housing, options, standalone=True)
+    n = len(h.key)
+    if h.state is None and options.state is None:
+        raise MissingColumnsError(housing.name, {"ST"}, "Pass state='53' (2-digit FIPS) for files without ST.")
+    out: dict[str, object] = {
+        "survey_year": np.full(n, h.year, dtype="int64"),
+        "state": pd.Series(h.state if h.state is not None else [options.state] * n, dtype="string"),
+        "puma": h.puma,
+        "puma_vintage": h.puma_vintage,
+        "household_id": h.key,
+        "household_weight": h.weight,
+    }
+    for column in HOUSING_COLUMNS:
+        if column in h.columns:
+            out[column] = h.columns[column]
+    out.update(h.kept)
+    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+    replicates = None if h.replicates is None else h.replicates.astype(np.float32)
+    report = RecordReport.single(housing.name, read=n, record_type="housing")
+    return _Piece(housing.name, [housing.name], h.survey, frame, None, replicates, report)
+
+
+def _read_housing(housing: _Member, options: _Options, *, standalone: bool = False) -> _Housing:
     header = _header(housing)
     groups = {"SERIALNO": ("SERIALNO",), "WGTP": ("WGTP",)}
     for column in options.columns:
         for alternatives in _HOUSING_SOURCES.get(column, ()):
             groups[alternatives[0]] = alternatives
-    cols = _resolve(housing.name, header, groups, optional=_OPTIONAL_HOUSING)
+    optional = _OPTIONAL_HOUSING + (_PUMA_COLUMNS + ("ADJINC", "ADJUST") if standalone else ())
+    cols = _resolve(housing.name, header, groups, optional=optional, extra=options.keep if standalone else ())
+    if standalone and not any(c in cols for c in _PUMA_COLUMNS):
+        raise MissingColumnsError(housing.name, {"PUMA"}, "ACS PUMS housing files carry PUMA (or PUMA00/PUMA10/PUMA20).")
     reps = find_replicate_columns(header, "WGTP")
     _check_replicate_count(housing.name, reps)
     table = _read_table(housing, cols, reps, floats={"WGTP"})
@@ -226,7 +258,7 @@ def _read_housing(housing: _Member, options: _Options) -> _Housing:
             f"({', '.join(map(repr, pd.unique(key.to_numpy()[rows])[:5].tolist()))}; rows "
             f"{', '.join(map(str, rows[:5]))}). A housing file has one record per SERIALNO; was it concatenated twice?"
         )
-    year, _ = _survey_year(key, housing, options.survey_year)
+    year, sample_years = _survey_year(key, housing, options.survey_year)
     weight = h["WGTP"].to_numpy(dtype="float64", na_value=np.nan)
     check_weights(weight, source=housing.name, columns=[cols["WGTP"]], what="Housing weights")
     kind = "TYPEHUGQ" if "TYPEHUGQ" in cols else "TYPE" if "TYPE" in cols else None
@@ -249,4 +281,16 @@ def _read_housing(housing: _Member, options: _Options) -> _Housing:
     if "NP" in cols:
         occupants = _numbers(h, "NP", housing.name, cols).to_numpy(dtype="float64", na_value=np.nan)
     state = _text(h["ST"]).str.zfill(2).to_numpy() if "ST" in cols else None
-    return _Housing(key.to_numpy(), year, state, weight, table.replicates, columns, occupants)
+    built = _Housing(key.to_numpy(), year, state, weight, table.replicates, columns, occupants)
+    if standalone:
+        built.survey = options.survey or _detect_survey(sample_years, cols, h)
+        built.puma, built.puma_vintage = _puma(h, cols, year, housing.name)
+        built.kept = {column: _text(h[column]) for column in options.keep}
+        if built.survey == "acs1" and year == 2020:
+            warnings.warn(
+                f"{housing.name}: the 2020 ACS 1-year PUMS uses experimental weights (COVID-19 data collection); "
+                "the Census Bureau advises against comparing its estimates with other years.",
+                ExperimentalWeightsWarning,
+                stacklevel=5,
+            )
+    return built
