@@ -36,6 +36,7 @@ __all__ = [
     "PlaceError",
     "CohortDefinitionError",
     "TableError",
+    "OutOfRangeError",
 ]
 
 
@@ -204,3 +205,7 @@ class CohortDefinitionError(MessageError, ValueError):
 
 class TableError(MessageError, ValueError):
     """A published ACS table file is malformed or lacks a needed line."""
+
+
+class OutOfRangeError(MessageError, ValueError):
+    """A value lies outside the range its source allows (see ``scorecard/data/valid_ranges.csv``)."""

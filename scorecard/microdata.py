@@ -41,6 +41,7 @@ from scorecard.errors import (
     MissingColumnsError,
     ReplicateCountError,
 )
+from scorecard.ranges import check_ranges
 
 __all__ = ["Microdata", "RecordReport", "ReplicateProfile", "check_weights", "find_replicate_columns", "profile_replicates"]
 
@@ -354,6 +355,7 @@ class Microdata:
         for name in keep:
             data[name] = frame[name]
         harmonized = schema.coerce(pd.DataFrame(data, index=frame.index), source=source).reset_index(drop=True)
+        check_ranges(harmonized, source="frame", name=source)
         for weight in schema.WEIGHT_COLUMNS:
             if weight in harmonized:
                 check_weights(harmonized[weight].to_numpy(dtype="float64", na_value=np.nan),

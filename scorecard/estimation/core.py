@@ -40,6 +40,7 @@ from scorecard.estimation.threads import run_all, start_all
 from scorecard.estimation.variance import SDR_SCALE, linearized_variance, sdr_se
 from scorecard.microdata import Microdata, ReplicateProfile, profile_replicates
 from scorecard.places import Places
+from scorecard.ranges import check_estimate_input
 
 __all__ = [
     "estimate",
@@ -666,6 +667,7 @@ def estimate(
     >>> float(est["estimate"].sel(indicator="naturalized", place="all", year=2020, cohort="all"))
     0.8
     """
+    check_estimate_input(micro, quantile=quantile)  # issue 11: paths and quantiles outside (0, 1) refused
     inds = tuple(indicator_registry.resolve(indicators))
     spec = EstimateSpec(inds, places=places, cohorts=cohorts, by=tuple(by), quantile=quantile)
     if isinstance(micro, Microdata):

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from scorecard import schema
-from scorecard.errors import MismatchedSourcesError, UnreadableFileError
+from scorecard.errors import DuplicateRecordError, MismatchedSourcesError, UnreadableFileError
 from scorecard.microdata import Microdata
 from scorecard.sources import cache as _cache
 from scorecard.sources.acs_files import _as_paths, _digest, _members
@@ -225,7 +225,29 @@ def _read_uncached(persons: list[Path] | None, housings: list[Path] | None, opti
     return _combine(pieces, options)
 
 
+def _refuse_records_in_two_files(pieces: list) -> None:
+    """A SERIALNO (a household, persons and all) lives in one file of its survey year; in two, records repeat."""
+    if len(pieces) < 2:
+        return
+    keys = pd.concat(
+        [pd.DataFrame({"year": piece.frame["survey_year"].to_numpy(), "serial": piece.frame["household_id"].to_numpy(),
+                       "file": index}).drop_duplicates(["year", "serial"]) for index, piece in enumerate(pieces)],
+        ignore_index=True,
+    )
+    repeated = keys.duplicated(["year", "serial"], keep=False).to_numpy()
+    if repeated.any():
+        shared = keys[repeated]
+        files = sorted({pieces[i].name for i in shared["file"].unique()})
+        serials = pd.unique(shared["serial"])
+        raise DuplicateRecordError(
+            f"{' and '.join(files)} share {len(serials)} SERIALNO values of the same survey year "
+            f"({', '.join(map(repr, serials[:5].tolist()))}), so their records would be counted twice. "
+            "Pass each file once (one file per state and year)."
+        )
+
+
 def _combine(pieces: list, options: _Options) -> Microdata:
+    _refuse_records_in_two_files(pieces)
     surveys = {piece.survey for piece in pieces}
     if len(surveys) > 1:
         raise MismatchedSourcesError(

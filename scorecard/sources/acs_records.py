@@ -16,6 +16,7 @@ import pandas as pd
 
 from scorecard.errors import DuplicateRecordError, MismatchedSourcesError, MissingColumnsError, OrphanRecordError
 from scorecard.microdata import RecordReport, check_weights, find_replicate_columns
+from scorecard.ranges import check_ranges
 from scorecard.sources.acs_files import _check_replicate_count, _header, _Member, _read_table, _resolve
 from scorecard.sources.acs_layout import (
     _HOUSING_SOURCES,
@@ -83,6 +84,8 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
         )
     out: dict[str, object] = {"survey_year": np.full(n, year, dtype="int64")}
     out["state"] = _text(p["ST"]).str.zfill(2) if "ST" in p_cols else pd.Series([options.state] * n, dtype="string")
+    if "ST" in p_cols:
+        _check_state(person.name, out["state"], options.state)
     out["puma"], out["puma_vintage"] = _puma(p, p_cols, year, person.name)
     out["household_id"] = key
     weight = p["PWGTP"].to_numpy(dtype="float64", na_value=np.nan)
@@ -126,6 +129,7 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
     for column in options.keep:
         out[column] = _text(p[column])
     frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+    check_ranges(frame, source="acs_pums", name=person.name)
     person_replicates = table.replicates
     household_replicates = None
     person_report = RecordReport.single(person.name, read=n)
@@ -181,6 +185,18 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
     if household_replicates is not None:
         household_replicates = household_replicates.astype(np.float32)
     return _Piece(person.name, sources, survey, frame, person_replicates, household_replicates, person_report)
+
+
+def _check_state(name: str, states: pd.Series, asked: str | None) -> None:
+    """``state=`` fills a missing ST column; on a file with ST it must agree (else it would be ignored)."""
+    if asked is None:
+        return
+    other = states[states.notna() & (states != asked)]
+    if len(other):
+        raise MismatchedSourcesError(
+            f"{name}: column ST holds state {sorted(pd.unique(other))[:5]} but state={asked!r} was passed. "
+            "state= is for files without an ST column; leave it out, or pass the files of that state."
+        )
 
 
 @dataclass
@@ -261,6 +277,7 @@ def _read_housing(housing: _Member, options: _Options, *, standalone: bool = Fal
     year, sample_years = _survey_year(key, housing, options.survey_year)
     weight = h["WGTP"].to_numpy(dtype="float64", na_value=np.nan)
     check_weights(weight, source=housing.name, columns=[cols["WGTP"]], what="Housing weights")
+    check_ranges(pd.DataFrame({"household_weight": weight}), source="acs_pums", name=housing.name)
     kind = "TYPEHUGQ" if "TYPEHUGQ" in cols else "TYPE" if "TYPE" in cols else None
     group_quarters = np.zeros(len(h), dtype=bool)
     if kind:
@@ -281,6 +298,8 @@ def _read_housing(housing: _Member, options: _Options, *, standalone: bool = Fal
     if "NP" in cols:
         occupants = _numbers(h, "NP", housing.name, cols).to_numpy(dtype="float64", na_value=np.nan)
     state = _text(h["ST"]).str.zfill(2).to_numpy() if "ST" in cols else None
+    if state is not None:
+        _check_state(housing.name, pd.Series(state), options.state)
     built = _Housing(key.to_numpy(), year, state, weight, table.replicates, columns, occupants)
     if standalone:
         built.survey = options.survey or _detect_survey(sample_years, cols, h)
