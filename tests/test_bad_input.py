@@ -222,3 +222,23 @@ def test_every_error_above_is_a_scorecard_error():
     for kind in (DuplicateRecordError, EstimationError, InvalidWeightError, MismatchedSourcesError,
                  MissingColumnsError, OutOfRangeError, UnreadableFileError):
         assert issubclass(kind, ScorecardError)
+
+
+def test_person_dropped_from_a_household_is_refused(pair):
+    p, h = pair
+    lines = p.read_text().splitlines(keepends=True)
+    p.write_text("".join(lines[:2] + lines[3:]))  # person 2 of household 127 (NP 2) removed
+    with pytest.raises(MismatchedSourcesError, match=r"1 households have another number of person records .*'127': 1 "):
+        read(p, h)
+
+
+def test_occupied_unit_without_persons_warns_and_is_counted(pair):
+    from scorecard.sources.acs_pums import IncompleteHouseholdWarning
+
+    p, h = pair
+    lines = p.read_text().splitlines(keepends=True)
+    p.write_text("".join(lines[:3]))  # household 128's only person removed
+    with pytest.warns(IncompleteHouseholdWarning, match="1 occupied housing units"):
+        micro = read(p, h)
+    notes = micro.report.to_frame().query("outcome == 'note'").set_index("reason")["count"]
+    assert notes["occupied housing records whose persons are not in the person file"] == 1

@@ -65,6 +65,12 @@ _OPTIONAL_PERSON = ("ADJINC", "ADJUST", "SPORDER", "RELSHIPP", "RELP")
 _OPTIONAL_HOUSING = ("TYPEHUGQ", "TYPE", "NP", "ST")
 
 
+class IncompleteHouseholdWarning(UserWarning):
+    """Occupied housing units have no person records in the person file (counted in ``Microdata.report``)."""
+
+    __module__ = "scorecard.sources.acs_pums"
+
+
 class ExperimentalWeightsWarning(UserWarning):
     """The 2020 ACS 1-year PUMS carries experimental weights; estimates are not comparable."""
 

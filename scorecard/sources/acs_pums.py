@@ -63,6 +63,7 @@ from scorecard.sources.acs_layout import (
     HOUSING_COLUMNS,
     PERSON_COLUMNS,
     ExperimentalWeightsWarning,
+    IncompleteHouseholdWarning,
     SurveyYearError,
 )
 from scorecard.sources.acs_options import _Options
@@ -71,6 +72,7 @@ from scorecard.sources.dollars import to_constant_dollars
 
 __all__ = [
     "ExperimentalWeightsWarning",
+    "IncompleteHouseholdWarning",
     "SurveyYearError",
     "PERSON_COLUMNS",
     "HOUSING_COLUMNS",
@@ -155,6 +157,9 @@ def read_acs_pums(
     -----
     ExperimentalWeightsWarning
         For the 2020 1-year file.
+    IncompleteHouseholdWarning
+        Occupied housing units (``NP`` > 0) with no person in the person file
+        (e.g. a person file cut to some PUMAs); counted in ``report``.
 
     Examples
     --------

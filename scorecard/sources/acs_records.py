@@ -26,6 +26,7 @@ from scorecard.sources.acs_layout import (
     _PUMA_COLUMNS,
     HOUSING_COLUMNS,
     ExperimentalWeightsWarning,
+    IncompleteHouseholdWarning,
     _check_unique,
     _detect_survey,
     _full_time_year_round,
@@ -177,6 +178,7 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
             household_replicates = h.replicates[position]
         linked = np.zeros(len(h.key), dtype=bool)
         linked[position] = True
+        _check_household_sizes(person.name, housing.name, h, position)
         housing_report = RecordReport.single(housing.name, read=len(h.key), record_type="housing",
                                              notes=h.unlinked_notes(~linked))
         person_report = person_report.combine(housing_report)
@@ -185,6 +187,32 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
     if household_replicates is not None:
         household_replicates = household_replicates.astype(np.float32)
     return _Piece(person.name, sources, survey, frame, person_replicates, household_replicates, person_report)
+
+
+def _check_household_sizes(person_name: str, housing_name: str, h: _Housing, position: np.ndarray) -> None:
+    """Each linked household has NP person records; occupied units with none are warned about (and counted)."""
+    if h.occupants is None:
+        return
+    persons = np.bincount(position, minlength=len(h.key))
+    known = ~np.isnan(h.occupants)
+    wrong = known & (persons > 0) & (persons != h.occupants)
+    if wrong.any():
+        rows = np.flatnonzero(wrong)
+        shown = ", ".join(f"{h.key[r]!r}: {persons[r]} persons, NP {h.occupants[r]:g}" for r in rows[:5])
+        raise MismatchedSourcesError(
+            f"{person_name} and {housing_name}: {len(rows)} households have another number of person records "
+            f"than column NP of the housing file says ({shown}). Was the person file cut short, edited, or "
+            "concatenated with another?"
+        )
+    missing = known & (persons == 0) & (h.occupants > 0)
+    if missing.any():
+        warnings.warn(
+            f"{housing_name}: {int(missing.sum())} occupied housing units (NP > 0) have no person records in "
+            f"{person_name} (e.g. SERIALNO {h.key[np.flatnonzero(missing)[0]]!r}); they are counted in the report. "
+            "Expected when the person file is cut to some PUMAs; otherwise check that the files are complete.",
+            IncompleteHouseholdWarning,
+            stacklevel=5,
+        )
 
 
 def _check_state(name: str, states: pd.Series, asked: str | None) -> None:
