@@ -109,6 +109,13 @@ def _header(source: _Member) -> list[str]:
     names = [name.strip().strip('"') for name in line.strip().split(",")]
     if not line.strip() or not any(names):
         raise UnreadableFileError(f"{source.name} is empty (no header line). Download the file again.")
+    upper = pd.Series([name.upper() for name in names])
+    if upper.duplicated().any():
+        twice = sorted(set(upper[upper.duplicated()]))
+        raise UnreadableFileError(
+            f"{source.name}: columns {twice[:5]} appear more than once in the header; Census PUMS files name each "
+            "column once. Which one is right? Remove the extra copy (was the file joined with another?)."
+        )
     separator = next((sep for sep in (";", "\t", "|") if len(names) == 1 and sep in names[0]), None)
     if separator is not None:
         raise UnreadableFileError(
