@@ -213,6 +213,20 @@ def _refuse_repeated_pieces(state: pd.Series, puma: pd.Series, target: pd.Series
         )
 
 
+def _refuse_repeated_files(table: pd.DataFrame) -> None:
+    """Two files giving the same PUMA-place piece of one vintage would count its records twice."""
+    key = ["place", "state", "puma", "puma_vintage"]
+    repeated = table.duplicated(key, keep=False).to_numpy()
+    if repeated.any():
+        files = sorted(set(table.loc[repeated, "_file"]))
+        first = table[repeated].iloc[0]
+        raise PlaceError(
+            f"{' and '.join(files) if len(files) > 1 else files[0] + ' (passed twice)'} both list PUMA "
+            f"{first['state']}-{first['puma']} (vintage {first['puma_vintage']}) in place {first['place']} "
+            f"({int(repeated.sum())} rows in all), so its records would count twice. Pass one crosswalk per PUMA vintage."
+        )
+
+
 def _factors(out: pd.DataFrame, afact: pd.Series | None, frame: pd.DataFrame, roles: dict, source: str) -> pd.Series:
     """Allocation factor of every row, checked against every column that tells it.
 
@@ -330,7 +344,10 @@ class Places:
         parsed = [cls._parse(p, vintage=vintage, source=source or str(getattr(p, "name", p))) for p in paths]
         pieces = [piece for piece, _ in parsed]
         listed = pd.concat([pumas for _, pumas in parsed], ignore_index=True).drop_duplicates()
-        pieces_table = pd.concat(pieces, ignore_index=True)
+        sources = [source or str(getattr(p, "name", p)) for p in paths]
+        pieces_table = pd.concat([piece.assign(_file=name) for piece, name in zip(pieces, sources)], ignore_index=True)
+        _refuse_repeated_files(pieces_table)
+        pieces_table = pieces_table.drop(columns="_file")
         if places is not None:
             pieces_table = cls._select(pieces_table, places)
         if method == "core":

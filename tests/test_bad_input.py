@@ -242,3 +242,15 @@ def test_occupied_unit_without_persons_warns_and_is_counted(pair):
         micro = read(p, h)
     notes = micro.report.to_frame().query("outcome == 'note'").set_index("reason")["count"]
     assert notes["occupied housing records whose persons are not in the person file"] == 1
+
+
+def test_microdata_concat_refuses_the_same_records_twice(pair, tmp_path):
+    p, h = pair
+    micro = read(p, h)
+    with pytest.raises(DuplicateRecordError, match=r"got ss16p53.csv, ss16h53.csv twice \(pieces 0 and 1\)"):
+        sc.Microdata.concat([micro, micro])
+    copy = sc.Microdata(micro.frame.copy(), person_replicates=micro.person_replicates,
+                        household_replicates=micro.household_replicates, attrs={**micro.attrs, "source": "copy.csv",
+                                                                                  "sources": ["copy.csv"]})
+    with pytest.raises(DuplicateRecordError, match=r"copy.csv and ss16p53.csv, ss16h53.csv hold the same 3 persons"):
+        sc.Microdata.concat([micro, copy])

@@ -178,3 +178,14 @@ def test_unlisted_pumas_are_counted_and_warned():
 
 def test_every_error_here_is_a_scorecard_error():
     assert issubclass(PlaceError, ScorecardError) and issubclass(UnreadableFileError, ScorecardError)
+
+
+def test_the_same_crosswalk_twice_is_refused(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text(GEOCORR_HEADER + GEOCORR_ROWS)
+    with pytest.raises(PlaceError, match=r"g.csv \(passed twice\) both list PUMA 53-23311 \(vintage 2020\)"):
+        Places.from_crosswalk([path, path])
+    copy = tmp_path / "copy.csv"
+    copy.write_text(GEOCORR_HEADER + GEOCORR_ROWS)
+    with pytest.raises(PlaceError, match="copy.csv and g.csv both list PUMA"):
+        Places.from_crosswalk([path, copy])
