@@ -30,7 +30,7 @@ import pandas as pd
 
 from scorecard.errors import EstimationError, OutOfRangeError
 
-__all__ = ["valid_ranges", "check_ranges", "check_value", "check_estimate_input"]
+__all__ = ["valid_ranges", "check_ranges", "check_matrix", "check_value", "check_estimate_input"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,6 +94,40 @@ def check_ranges(frame: pd.DataFrame, *, source: str, name: str) -> None:
                 f"{name}: column {column} has {len(rows)} values {where} ({shown}). {rule['why']}. "
                 "Was the file edited, or is it another survey's?"
             )
+
+
+def check_matrix(matrix: np.ndarray, *, source: str, column: str, names: list[str], name: str) -> None:
+    """:func:`check_ranges` for a matrix of like columns (replicate weights), ``names`` naming its columns.
+
+    Examples
+    --------
+    >>> check_matrix(np.array([[1.0, 2.5]]), source="acs_pums", column="replicate_weights",
+    ...              names=["PWGTP1", "PWGTP2"], name="psam_p53.csv")
+    Traceback (most recent call last):
+    ...
+    scorecard.errors.OutOfRangeError: psam_p53.csv: column PWGTP2 has 1 values that are not whole numbers (2.5 at row 0). PWGTP1-80 and WGTP1-80 are integer weights (a few are negative). Was the file edited, or is it another survey's?
+    """
+    rule = _rule(source, column)
+    if rule is None:
+        return
+    present = np.isfinite(matrix)
+    bad = np.zeros(matrix.shape, dtype=bool)
+    if not pd.isna(rule["minimum"]):
+        bad |= present & (matrix < rule["minimum"])
+    if not pd.isna(rule["maximum"]):
+        bad |= present & (matrix > rule["maximum"])
+    fractional = present & (matrix != np.round(matrix)) if bool(rule["integer"]) else np.zeros_like(bad)
+    problem = bad if bad.any() else fractional
+    if problem.any():
+        rows, cols = np.nonzero(problem)
+        first = cols[0]
+        in_column = rows[cols == first]
+        shown = ", ".join(f"{matrix[r, first]:g} at row {r}" for r in in_column[:5])
+        where = f"outside {_bounds(rule)}" if bad.any() else "that are not whole numbers"
+        raise OutOfRangeError(
+            f"{name}: column {names[first]} has {len(in_column)} values {where} ({shown}). {rule['why']}. "
+            "Was the file edited, or is it another survey's?"
+        )
 
 
 def check_value(value: float, *, source: str, column: str, name: str, open_interval: bool = True) -> None:

@@ -254,3 +254,10 @@ def test_microdata_concat_refuses_the_same_records_twice(pair, tmp_path):
                                                                                   "sources": ["copy.csv"]})
     with pytest.raises(DuplicateRecordError, match=r"copy.csv and ss16p53.csv, ss16h53.csv hold the same 3 persons"):
         sc.Microdata.concat([micro, copy])
+
+
+def test_fractional_replicate_weight_is_refused(pair):
+    p, h = pair
+    _edit(p, "pwgtp17", 1, "3.5")
+    with pytest.raises(OutOfRangeError, match=r"ss16p53.csv: column pwgtp17 has 1 values that are not whole numbers"):
+        read(p, h)

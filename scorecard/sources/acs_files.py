@@ -28,6 +28,7 @@ import pyarrow.csv as pacsv
 from scorecard import schema
 from scorecard.errors import MissingColumnsError, ReplicateCountError, UnreadableFileError
 from scorecard.microdata import check_weights
+from scorecard.ranges import check_matrix
 from scorecard.sources import cache as _cache
 
 __all__: list[str] = []  # helpers of read_acs_pums only
@@ -191,6 +192,8 @@ def _read_table(source: _Member, cols: dict[str, str], replicate_columns: list[s
         # Negative replicate weights are real in ACS files (e.g. 2015 WA housing): kept, counted by Microdata.
         check_weights(replicates, source=source.name, columns=replicate_columns, what="Replicate weights",
                       allow_negative=True)
+        check_matrix(replicates, source="acs_pums", column="replicate_weights", names=replicate_columns,
+                     name=source.name)
     return _Table(frame, replicates)
 
 
