@@ -37,7 +37,9 @@ __all__ = ["valid_ranges", "check_ranges", "check_matrix", "check_value", "check
 def valid_ranges() -> pd.DataFrame:
     """The table of valid ranges (one row per source and column)."""
     with resources.files("scorecard").joinpath("data/valid_ranges.csv").open("r", encoding="utf-8") as handle:
-        table = pd.read_csv(handle, dtype={"at_most_column": "string", "why": "string"})
+        table = pd.read_csv(
+            handle, dtype={"at_most_column": "string", "why": "string", "required_when": "string", "must_hold": "string"}
+        )
     return table.set_index(["source", "column"]).sort_index()
 
 
@@ -70,6 +72,10 @@ def check_ranges(frame: pd.DataFrame, *, source: str, name: str) -> None:
     for column, rule in table.loc[source].iterrows():  # a handful of columns, not rows
         if column not in frame:
             continue
+        _check_required(frame, column, rule, name)
+        numeric = any(not pd.isna(rule[k]) for k in ("minimum", "maximum", "at_most_column")) or bool(rule["integer"])
+        if not numeric:
+            continue
         values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         present = ~np.isnan(values)
         bad = np.zeros(len(values), dtype=bool)
@@ -92,6 +98,38 @@ def check_ranges(frame: pd.DataFrame, *, source: str, name: str) -> None:
                 where = "that are not whole numbers"
             raise OutOfRangeError(
                 f"{name}: column {column} has {len(rows)} values {where} ({shown}). {rule['why']}. "
+                "Was the file edited, or is it another survey's?"
+            )
+
+
+def _condition(frame: pd.DataFrame, expression: str) -> np.ndarray | None:
+    """Rows where a table expression holds (missing values count as False); None if its columns were not read."""
+    if expression == "always":
+        return np.ones(len(frame), dtype=bool)
+    try:
+        result = frame.eval(expression, engine="python")
+    except (KeyError, NameError, pd.errors.UndefinedVariableError):
+        return None
+    return pd.Series(result, index=frame.index).astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def _check_required(frame: pd.DataFrame, column: str, rule: pd.Series, name: str) -> None:
+    checks = []
+    if not pd.isna(rule["required_when"]):
+        needed = _condition(frame, rule["required_when"])
+        if needed is not None:
+            when = "" if rule["required_when"] == "always" else f" where {rule['required_when']}"
+            checks.append((needed & frame[column].isna().to_numpy(dtype=bool), f"blank{when}"))
+    if not pd.isna(rule["must_hold"]):
+        holds = _condition(frame, rule["must_hold"])
+        if holds is not None:
+            checks.append((~holds & frame[column].notna().to_numpy(dtype=bool), f"values where not {rule['must_hold']}"))
+    for bad, what in checks:
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            shown = ", ".join(f"row {r}" for r in rows[:5])
+            raise OutOfRangeError(
+                f"{name}: column {column} has {len(rows)} {what} ({shown}). {rule['why']}. "
                 "Was the file edited, or is it another survey's?"
             )
 

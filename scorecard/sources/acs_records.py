@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scorecard.errors import DuplicateRecordError, MismatchedSourcesError, MissingColumnsError, OrphanRecordError
+from scorecard.errors import (
+    DuplicateRecordError,
+    MismatchedSourcesError,
+    MissingColumnsError,
+    OrphanRecordError,
+    UnknownCodeError,
+)
 from scorecard.microdata import RecordReport, check_weights, find_replicate_columns
 from scorecard.ranges import check_ranges
 from scorecard.sources.acs_files import _check_replicate_count, _header, _Member, _read_table, _resolve
@@ -179,6 +185,7 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
         linked = np.zeros(len(h.key), dtype=bool)
         linked[position] = True
         _check_household_sizes(person.name, housing.name, h, position)
+        _check_same_place(person.name, housing.name, frame, h, position)
         housing_report = RecordReport.single(housing.name, read=len(h.key), record_type="housing",
                                              notes=h.unlinked_notes(~linked))
         person_report = person_report.combine(housing_report)
@@ -213,6 +220,28 @@ def _check_household_sizes(person_name: str, housing_name: str, h: _Housing, pos
             IncompleteHouseholdWarning,
             stacklevel=5,
         )
+
+
+def _check_same_place(person_name: str, housing_name: str, frame: pd.DataFrame, h: _Housing, position: np.ndarray) -> None:
+    """A person lives where their housing unit is: ST and PUMA of both files agree record by record."""
+    pairs = [("ST", frame["state"].to_numpy(dtype=object), h.state)]
+    if h.puma is not None:
+        pairs.append(("PUMA", frame["puma"].to_numpy(dtype=object), h.puma.to_numpy(dtype=object)))
+    for column, person_values, housing_values in pairs:
+        if housing_values is None:
+            continue
+        theirs = housing_values[position]
+        differ = pd.Series(person_values).ne(pd.Series(theirs)).to_numpy(dtype=bool)
+        if differ.any():
+            rows = np.flatnonzero(differ)
+            shown = ", ".join(
+                f"{frame['household_id'].iat[r]!r}: {person_values[r]} vs {theirs[r]}" for r in rows[:5]
+            )
+            raise MismatchedSourcesError(
+                f"{person_name} and {housing_name}: column {column} differs between {len(rows)} persons and their "
+                f"housing records ({shown}; rows {', '.join(map(str, rows[:5]))}). A person's {column} is the "
+                "housing unit's; was one of the files edited?"
+            )
 
 
 def _check_state(name: str, states: pd.Series, asked: str | None) -> None:
@@ -285,7 +314,7 @@ def _read_housing(housing: _Member, options: _Options, *, standalone: bool = Fal
     for column in options.columns:
         for alternatives in _HOUSING_SOURCES.get(column, ()):
             groups[alternatives[0]] = alternatives
-    optional = _OPTIONAL_HOUSING + (_PUMA_COLUMNS + ("ADJINC", "ADJUST") if standalone else ())
+    optional = _OPTIONAL_HOUSING + _PUMA_COLUMNS + (("ADJINC", "ADJUST") if standalone else ())
     cols = _resolve(housing.name, header, groups, optional=optional, extra=options.keep if standalone else ())
     if standalone and not any(c in cols for c in _PUMA_COLUMNS):
         raise MissingColumnsError(housing.name, {"PUMA"}, "ACS PUMS housing files carry PUMA (or PUMA00/PUMA10/PUMA20).")
@@ -314,6 +343,15 @@ def _read_housing(housing: _Member, options: _Options, *, standalone: bool = Fal
     columns: dict[str, np.ndarray] = {}
     if "tenure" in options.columns:
         tenure = _recode(h["TEN"], "acs_ten.csv", housing.name, cols["TEN"]).astype(object)
+        if "NP" in cols and kind:  # without TYPE, group quarters (TEN blank, NP 1) cannot be told apart
+            size = _numbers(h, "NP", housing.name, cols).to_numpy(dtype="float64", na_value=np.nan)
+            blank = (tenure.isna().to_numpy() & ~group_quarters & (size > 0))
+            if blank.any():
+                rows = np.flatnonzero(blank)
+                raise UnknownCodeError(
+                    housing.name, cols["TEN"], ["(blank)"], rows=rows[:5].tolist(), allowed=["1", "2", "3", "4"],
+                    hint="TEN is blank only for vacant units (NP 0) and group quarters; was the file edited?",
+                )
         tenure[group_quarters] = None
         columns["tenure"] = tenure.to_numpy()
     if "household_income" in options.columns:
@@ -329,9 +367,10 @@ def _read_housing(housing: _Member, options: _Options, *, standalone: bool = Fal
     if state is not None:
         _check_state(housing.name, pd.Series(state), options.state)
     built = _Housing(key.to_numpy(), year, state, weight, table.replicates, columns, occupants)
+    if any(c in cols for c in _PUMA_COLUMNS):
+        built.puma, built.puma_vintage = _puma(h, cols, year, housing.name)
     if standalone:
         built.survey = options.survey or _detect_survey(sample_years, cols, h)
-        built.puma, built.puma_vintage = _puma(h, cols, year, housing.name)
         built.kept = {column: _text(h[column]) for column in options.keep}
         if built.survey == "acs1" and year == 2020:
             warnings.warn(

@@ -9,8 +9,8 @@ counted in ``report``). No other exception escapes and no number changes silentl
 
 Kinds of bad input the tests try (figures for issue 11), counted across the test files:
 
-* this file: 25 kinds of mutation (``MUTATIONS``), each run once at a fixed position in
-  ``test_each_kind_ends_as_expected`` and at random positions by hypothesis: 20 end in a named error,
+* this file: 42 kinds of mutation (``MUTATIONS``), each run once at a fixed position in
+  ``test_each_kind_ends_as_expected`` and at random positions by hypothesis: 37 end in a named error,
   1 in an accounted warning, 4 leave the numbers unchanged (row order, CRLF line ends, a UTF-8
   byte-order mark, every field quoted);
 * tests/test_bad_input.py: 33 kinds, 32 named errors and 1 accounted warning (occupied housing units
@@ -21,7 +21,7 @@ Kinds of bad input the tests try (figures for issue 11), counted across the test
 * tests/test_housing_only.py: 2 named errors (housing-only files themselves now read);
 * tests/test_ipums.py: 1 named error (year of immigration after the survey year).
 
-In all 76 kinds: 67 named errors, 3 accounted warnings, 6 read to the right numbers.
+In all 93 kinds: 84 named errors, 3 accounted warnings, 6 read to the right numbers.
 """
 
 from __future__ import annotations
@@ -202,6 +202,20 @@ def _quoted(person, housing, pick):
     return _csv(_frame(person), quoting=csv.QUOTE_ALL), housing
 
 
+def _blank_tenure_of_an_occupied_unit(person, housing, pick):
+    frame = _frame(housing)
+    occupied = np.flatnonzero(((frame["NP"].astype(int) > 0) & (frame["TEN"] != "")).to_numpy())
+    frame.loc[occupied[pick % len(occupied)], "TEN"] = ""
+    return person, _csv(frame)
+
+
+def _citizen_by_birth_but_foreign_born(person, housing, pick):
+    frame = _frame(person)
+    foreign = np.flatnonzero((frame["NATIVITY"] == "2").to_numpy())
+    frame.loc[foreign[pick % len(foreign)], "CIT"] = "1"
+    return _csv(frame), housing
+
+
 def _gzip_truncated(person, housing, pick):
     packed = gzip.compress(person)
     return packed[: len(packed) // 2 + pick % 50], housing
@@ -230,6 +244,23 @@ MUTATIONS = {
     "file cut mid-line": (_truncate_mid_line, "error"),
     "semicolon delimiter": (_semicolons, "error"),
     "gzip cut short": (_gzip_truncated, "error"),
+    "tab delimiter": (_tabs, "error"),
+    "blank CIT": (_set_cell("CIT", ""), "error"),
+    "blank NATIVITY": (_set_cell("NATIVITY", ""), "error"),
+    "blank SEX": (_set_cell("SEX", ""), "error"),
+    "blank AGEP": (_set_cell("AGEP", ""), "error"),
+    "blank ST": (_set_cell("ST", ""), "error"),
+    "blank PUMA": (_set_cell("PUMA", ""), "error"),
+    "blank SPORDER": (_set_cell("SPORDER", ""), "error"),
+    "blank RELP": (_set_cell("RELP", ""), "error"),
+    "blank SERIALNO": (_set_cell("SERIALNO", ""), "error"),
+    "blank PWGTP": (_set_cell("PWGTP", ""), "error"),
+    "blank WGTP": (_set_cell("WGTP", "", "housing"), "error"),
+    "blank TEN of an occupied unit": (_blank_tenure_of_an_occupied_unit, "error"),
+    "CIT 1 (born a citizen) for a foreign-born person": (_citizen_by_birth_but_foreign_born, "error"),
+    "person ST other than the housing unit's": (_set_cell("ST", "06"), "error"),
+    "person PUMA other than the housing unit's": (_set_cell("PUMA", "99999"), "error"),
+    "NP other than the persons listed": (_set_cell("NP", "7", "housing"), "error"),
     "rows shuffled": (_shuffle_rows, "same"),
     "CRLF line ends": (_crlf, "same"),
     "UTF-8 byte-order mark": (_bom, "same"),
@@ -260,7 +291,7 @@ def test_each_kind_ends_as_expected(name):
 
 def test_the_figures_in_the_docstring():
     outcomes = pd.Series([expected for _, expected in MUTATIONS.values()]).value_counts().to_dict()
-    assert outcomes == {"error": 20, "warning": 1, "same": 4}
+    assert outcomes == {"error": 37, "warning": 1, "same": 4}
 
 
 @SETTINGS
