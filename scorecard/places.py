@@ -8,9 +8,12 @@ of PUMA *p* counts toward place *c* with its weight times that factor.
 
 Crosswalks are read from the files users have: MCDC Geocorr CSV exports (a
 second label row, latin-1, ``afact``/``AFACT2`` columns, leading zeros
-sometimes stripped) and IPUMS's PUMA-to-MSA crosswalk. Factors and coverage
-are recomputed from the population column, because Geocorr's ``AFACT2`` is
-wrong in some published files.
+sometimes stripped), Urban Institute's stacked 2010/2020 copies and IPUMS's
+PUMA-to-MSA crosswalk. Factors and coverage are recomputed from the population
+column, because Geocorr's ``AFACT2`` is wrong in some published files; where a
+file lists only part of a PUMA (a subset of places), Geocorr's ``afact`` is the
+factor. Either way ``afact`` and the population column must agree within
+``afact``'s rounding, or the rows are named in a :class:`PlaceError`.
 
 Examples
 --------
@@ -322,7 +325,13 @@ class Places:
             Keep only these places, given by id (``"5363000"``) or name
             (``"Seattle city, WA"``). Default: every place in the file.
         vintage : int, optional
-            PUMA vintage when the file's PUMA column does not say (``puma``).
+            PUMA vintage to read. The vintage of each row comes from the file:
+            the PUMA column's name (``puma12``, ``puma22``) or a column saying it
+            per row (Urban Institute's ``crosswalk_period``: ``pre-2022`` = 2010,
+            ``2022`` = 2020), and only rows of ``vintage`` are kept; rows are
+            never relabelled. Needed only when the file cannot tell (a plain
+            ``puma`` column): then every row is taken to be of this vintage,
+            and a (state, PUMA, place) repeated in the file is refused.
         min_factor : float, default=0.0
             Drop PUMA-place pieces whose factor is below this (slivers).
         method : {"allocate", "core"}
