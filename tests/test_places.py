@@ -189,3 +189,15 @@ def test_the_same_crosswalk_twice_is_refused(tmp_path):
     copy.write_text(GEOCORR_HEADER + GEOCORR_ROWS)
     with pytest.raises(PlaceError, match="copy.csv and g.csv both list PUMA"):
         Places.from_crosswalk([path, copy])
+
+
+def test_semicolon_crosswalk_says_so():
+    text = (GEOCORR_HEADER + GEOCORR_ROWS).replace(",", ";")
+    with pytest.raises(ScorecardError, match="is one column: save the file comma-separated"):
+        Places.from_crosswalk(io.StringIO(text), source="g.csv")
+
+
+def test_text_in_the_population_column_names_its_line():
+    text = GEOCORR_HEADER + GEOCORR_ROWS.replace('"Burien",44,', '"Burien",n/a,')
+    with pytest.raises(PlaceError, match=r"g.csv: column 'pop20' holds non-numbers \('n/a'; lines 4\)"):
+        Places.from_crosswalk(io.StringIO(text), source="g.csv")

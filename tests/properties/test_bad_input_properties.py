@@ -15,13 +15,13 @@ Kinds of bad input the tests try (figures for issue 11), counted across the test
   byte-order mark, every field quoted);
 * tests/test_bad_input.py: 33 kinds, 32 named errors and 1 accounted warning (occupied housing units
   without persons, counted in ``report``);
-* tests/test_places.py: 15 crosswalk kinds, 12 named errors, 1 accounted warning (PUMAs the crosswalk
+* tests/test_places.py: 17 crosswalk kinds, 14 named errors, 1 accounted warning (PUMAs the crosswalk
   does not list, counted by ``Places.unlisted_pumas``) and 2 that now read correctly (Urban's stacked
   2010/2020 file gives Geocorr's factors per vintage; a Latin-1 file opened as UTF-8 text);
 * tests/test_housing_only.py: 2 named errors (housing-only files themselves now read);
 * tests/test_ipums.py: 1 named error (year of immigration after the survey year).
 
-In all 93 kinds: 84 named errors, 3 accounted warnings, 6 read to the right numbers.
+In all 95 kinds: 86 named errors, 3 accounted warnings, 6 read to the right numbers.
 """
 
 from __future__ import annotations
