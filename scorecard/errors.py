@@ -39,6 +39,7 @@ __all__ = [
     "EstimatesContractError",
     "ChartError",
     "ReportError",
+    "OutOfRangeError",
 ]
 
 
@@ -223,3 +224,7 @@ class ChartError(MessageError, ValueError):
 
 class ReportError(MessageError, ValueError):
     """A report cannot be written with the inputs given (or its PDF renderer failed)."""
+
+
+class OutOfRangeError(MessageError, ValueError):
+    """A value lies outside the range its source allows (see ``scorecard/data/valid_ranges.csv``)."""

@@ -187,9 +187,13 @@ def _check_unique_places(read: list[AcsTable]) -> None:
         if key in seen:
             both = set(seen[key].cells["place"]) & set(t.cells["place"])
             if both:
+                files = (
+                    f"Two files named {t.source} (in different folders)" if seen[key].source == t.source
+                    else f"{seen[key].source} and {t.source}"
+                )
                 raise MismatchedSourcesError(
-                    f"{seen[key].source} and {t.source} both hold table {t.table} ({t.year}) for places "
-                    f"{sorted(both)[:5]}; read each table and year once."
+                    f"{files} both hold table {t.table} ({t.year}) for places "
+                    f"{sorted(both)[:5]}; read each table and year once (pass one of the two folders)."
                 )
         seen[key] = t
 
