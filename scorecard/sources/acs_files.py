@@ -160,9 +160,36 @@ class _Table:
     replicates: np.ndarray | None
 
 
-def _read_table(source: _Member, cols: dict[str, str], replicate_columns: list[str], *, floats: set[str]) -> _Table:
-    types = {actual: (pa.float64() if canonical in floats else pa.string()) for canonical, actual in cols.items()}
-    types.update({column: pa.float32() for column in replicate_columns})  # Census replicate weights are integers
+def _read_table(source: _Member, cols: dict[str, str], replicate_columns: list[str], *, floats: set[str],
+                numbers: set[str] = frozenset(), codes: set[str] = frozenset()) -> _Table:
+    """Parse the needed columns once, with their types declared.
+
+    ``floats`` (weights) are parsed as float64, ``numbers`` as float64 (blank -> <NA>; the frame gets
+    ``Float64``), ``codes`` dictionary-encoded (the frame gets a categorical of the raw text, so code tables are
+    applied to the few distinct codes only), replicate weights as int32 (Census writes integers). Anything
+    the typed parse refuses (a stray space, a fraction, text in a number column) is parsed again as text, and
+    the text path explains it with the column, value and rows.
+    """
+    try:
+        return _parse(source, cols, replicate_columns, floats=floats, numbers=numbers, codes=codes)
+    except pa.ArrowInvalid:
+        pass  # parse again as text below: that path names the column, value and rows
+    try:
+        return _parse(source, cols, replicate_columns, floats=floats, numbers=set(), codes=set(), typed=False)
+    except pa.ArrowInvalid as error:
+        raise UnreadableFileError(_parse_error_message(source, error, floats)) from None
+
+
+def _parse(source: _Member, cols: dict[str, str], replicate_columns: list[str], *, floats: set[str],
+           numbers: set[str], codes: set[str], typed: bool = True) -> _Table:
+    def kind(canonical: str) -> pa.DataType:
+        if canonical in floats or canonical in numbers:
+            return pa.float64()
+        return pa.dictionary(pa.int32(), pa.string()) if canonical in codes else pa.string()
+
+    types = {actual: kind(canonical) for canonical, actual in cols.items()}
+    # Census replicate weights are integers: int32 when typed (the parser proves it), float32 text fallback.
+    types.update({column: pa.int32() if typed else pa.float32() for column in replicate_columns})
     convert = pacsv.ConvertOptions(
         include_columns=list(dict.fromkeys([*cols.values(), *replicate_columns])),
         column_types=types,
@@ -175,26 +202,46 @@ def _read_table(source: _Member, cols: dict[str, str], replicate_columns: list[s
         else:
             with _open_binary(source) as handle:
                 table = pacsv.read_csv(handle, convert_options=convert)
-    except pa.ArrowInvalid as error:
-        raise UnreadableFileError(_parse_error_message(source, error, floats)) from None
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise UnreadableFileError(f"{source.name}: cannot be read ({error}). Download the file again.") from None
     if table.num_rows == 0:
         raise UnreadableFileError(f"{source.name} has a header but no records. Download the file again.")
-    frame = pd.DataFrame(
-        {canonical: table.column(actual).to_pandas() for canonical, actual in cols.items()}
-    )
+    frame = pd.DataFrame({canonical: _to_pandas(table.column(actual), numbers=canonical in numbers)
+                          for canonical, actual in cols.items()})
     replicates = None
     if replicate_columns:
-        replicates = np.empty((table.num_rows, len(replicate_columns)), dtype=np.float32)
-        for j, column in enumerate(replicate_columns):  # one column at a time: no float64 copy of the matrix
-            replicates[:, j] = table.column(column).to_numpy()
-        # Negative replicate weights are real in ACS files (e.g. 2015 WA housing): kept, counted by Microdata.
-        check_weights(replicates, source=source.name, columns=replicate_columns, what="Replicate weights",
-                      allow_negative=True)
-        check_matrix(replicates, source="acs_pums", column="replicate_weights", names=replicate_columns,
-                     name=source.name)
+        replicates = _replicate_matrix(table, replicate_columns)
+        nulls = any(table.column(column).null_count for column in replicate_columns)
+        if nulls or not typed:
+            # Negative replicate weights are real in ACS files (e.g. 2015 WA housing): kept, counted by Microdata.
+            check_weights(replicates, source=source.name, columns=replicate_columns, what="Replicate weights",
+                          allow_negative=True)
+        if not typed:  # parsed as int32, they are whole numbers without a check
+            check_matrix(replicates, source="acs_pums", column="replicate_weights", names=replicate_columns,
+                         name=source.name)
     return _Table(frame, replicates)
+
+
+def _to_pandas(column: pa.ChunkedArray, *, numbers: bool) -> pd.Series:
+    """One parsed column as pandas: codes -> categorical of the raw text, numbers -> Float64 (NaN -> <NA>)."""
+    if pa.types.is_dictionary(column.type):
+        return column.unify_dictionaries().to_pandas()  # categorical: int codes + the distinct raw texts
+    if numbers:
+        values = column.to_numpy()
+        return pd.Series(pd.arrays.FloatingArray(values, np.isnan(values)))
+    return column.to_pandas()
+
+
+def _replicate_matrix(table: pa.Table, columns: list[str]) -> np.ndarray:
+    """N x 80 float32 weights filled one parse block at a time (each block stays in cache while transposed)."""
+    matrix = np.empty((table.num_rows, len(columns)), dtype=np.float32)
+    row = 0
+    for batch in table.select(columns).to_batches():
+        stop = row + batch.num_rows
+        matrix[row:stop] = np.column_stack(
+            [batch.column(j).to_numpy(zero_copy_only=False) for j in range(batch.num_columns)])
+        row = stop
+    return matrix
 
 
 def _parse_error_message(source: _Member, error: Exception, floats: set[str]) -> str:

@@ -88,17 +88,44 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip()
 
 
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """The text of a string Series as one Arrow array (no copy for Arrow-backed strings)."""
+    array = pa.array(values.array, type=pa.string())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
 def _strip_leading_zeros(serial: pd.Series) -> pd.Series:
-    """All-digit serials without leading zeros ('000000127' -> '127'); others unchanged."""
-    digits = serial.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
-    if not digits.any():
+    """All-digit serials without leading zeros ('000000127' -> '127'); others unchanged (Arrow kernels, no rows in Python).
+
+    Examples
+    --------
+    >>> _strip_leading_zeros(pd.Series(["000127", "0", "2019HU0000001", None], dtype="string")).tolist()
+    ['127', '0', '2019HU0000001', <NA>]
+    """
+    text = _arrow_text(serial)
+    digits = pc.match_substring_regex(text, r"^\d+$")
+    if not pc.any(digits).as_py():
         return serial
-    out = serial.copy()
-    out[digits] = serial[digits].str.lstrip("0").replace("", "0")
-    return out
+    stripped = pc.utf8_ltrim(text, "0")
+    stripped = pc.if_else(pc.equal(stripped, ""), "0", stripped)
+    out = pc.if_else(pc.fill_null(digits, False), stripped, text)
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=serial.index, name=serial.name)
 
 
 def _numbers(frame: pd.DataFrame, canonical: str, source: str, cols: dict[str, str]) -> pd.Series:
+    values = frame[canonical]
+    if values.dtype == "Float64":  # parsed as float64 by the CSV reader (same Arrow parser as below)
+        return values
+    if isinstance(values.dtype, pd.CategoricalDtype):  # dictionary-encoded codes: parse each distinct text once
+        distinct = pd.DataFrame({canonical: pd.Series(values.cat.categories, dtype="string")})
+        try:
+            parsed = _numbers(distinct, canonical, source, cols).to_numpy(dtype="float64", na_value=np.nan)
+        except UnknownCodeError:  # the rows of the bad values are found on the text below
+            frame = pd.DataFrame({canonical: values.astype("string")})
+        else:
+            codes = values.cat.codes.to_numpy()
+            taken = np.append(parsed, np.nan)[codes]  # code -1 (blank) picks the trailing NaN
+            return pd.Series(pd.arrays.FloatingArray(taken, np.isnan(taken)), index=values.index)
     try:  # fast path: Arrow parses the text; any non-number falls through to the explanatory path below
         parsed = pc.cast(pc.utf8_trim_whitespace(pa.Array.from_pandas(frame[canonical].astype("string"))), pa.float64())
         return pd.Series(parsed.to_numpy(zero_copy_only=False), index=frame.index, dtype="Float64")
@@ -133,8 +160,14 @@ def _normalize_codes(values: pd.Series) -> pd.Series:
 
 
 def _recode(values: pd.Series, file: str, source: str, column: str) -> pd.Series:
-    """Harmonized value of each raw code (``<NA>`` for blanks), from code table ``file``."""
+    """Harmonized value of each raw code (``<NA>`` for blanks), from code table ``file``.
+
+    A categorical of raw codes (the CSV reader dictionary-encodes code columns) is recoded through its few
+    distinct codes and stays categorical; other input gives an object Series.
+    """
     table = _code_table(file)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return _recode_categorical(values, table, file, source, column)
     codes = _normalize_codes(values)
     known = codes.isin(list(table)).to_numpy()
     present = codes.notna().to_numpy()
@@ -151,10 +184,11 @@ def _recode(values: pd.Series, file: str, source: str, column: str) -> pd.Series
 
 def _survey_year(key: pd.Series, source: _Member, given: int | None) -> tuple[int, set[int]]:
     """Survey (last) year and the set of sample years found in SERIALNO prefixes."""
-    prefix = key.str.extract(r"^(20\d{2})(?:HU|GQ|\d{9}$)", expand=False)
+    prefix = pc.struct_field(pc.extract_regex(_arrow_text(key),
+                                              r"^(?P<year>20\d{2})(?:HU|GQ|\d{9}$)"), [0])
     sample_years: set[int] = set()
-    if prefix.notna().all():
-        sample_years = {int(y) for y in pd.unique(prefix.to_numpy())}
+    if prefix.null_count == 0:
+        sample_years = {int(y) for y in pc.unique(prefix).to_pylist()}
         year, how = max(sample_years), "its SERIALNO prefix"
     elif (found := _year_from_name(source.name)) is not None:
         year, how = found, "its file name"
@@ -219,8 +253,11 @@ def _puma(frame: pd.DataFrame, cols: dict[str, str], year: int, source: str) -> 
         applicable = (numbers.notna() & (numbers >= 0)).to_numpy(dtype=bool, na_value=False)
         if not applicable.any():
             continue
-        codes = numbers[applicable].astype("int64").astype(str).str.zfill(5)
-        puma[applicable] = codes.to_numpy()
+        # zero-padded text of each distinct code, spread back by position (no per-row formatting)
+        distinct, where = np.unique(numbers.to_numpy(dtype="float64", na_value=np.nan)[applicable].astype("int64"),
+                                    return_inverse=True)
+        text = pc.utf8_lpad(pa.array(distinct).cast(pa.string()), 5, "0")
+        puma[applicable] = pd.array(pc.take(text, pa.array(where)), dtype="string")
         vintage[applicable] = _vintage(column, year, source)
         assigned += applicable
     bad = assigned != 1
@@ -233,6 +270,27 @@ def _puma(frame: pd.DataFrame, cols: dict[str, str], year: int, source: str) -> 
             hint="Each record needs one applicable PUMA; was the file edited?",
         )
     return puma, vintage
+
+
+def _recode_categorical(values: pd.Series, table: dict[str, str | None], file: str, source: str,
+                        column: str) -> pd.Series:
+    """:func:`_recode` of a categorical: normalize and look up the distinct raw codes, then index by code."""
+    codes = values.cat.codes.to_numpy()
+    normalized = _normalize_codes(pd.Series(values.cat.categories, dtype="string")).to_numpy(dtype=object)
+    known = np.array([code in table for code in normalized], dtype=bool)  # distinct codes, not rows
+    unknown = (codes >= 0) & ~known[np.maximum(codes, 0)] if len(known) else np.zeros(len(codes), dtype=bool)
+    if unknown.any():
+        rows = np.flatnonzero(unknown)
+        raise UnknownCodeError(
+            source, column, pd.unique(normalized[codes[rows]]).tolist(), rows=rows[:5].tolist(), allowed=list(table),
+            hint=f"Codes come from scorecard/sources/codes/{file}; check that the file is an ACS PUMS file of a "
+            "supported vintage (add new codes to that table).",
+        )
+    categories = list(dict.fromkeys(v for v in table.values() if isinstance(v, str)))  # blank harmonized = NaN
+    position = {value: i for i, value in enumerate(categories)}
+    lookup = np.array([position.get(table.get(code), -1) for code in normalized] + [-1], dtype=np.int16)
+    recoded = pd.Categorical.from_codes(lookup[codes], categories=categories)  # code -1 picks the trailing -1
+    return pd.Series(recoded, index=values.index)
 
 
 def _full_time_year_round(frame: pd.DataFrame, cols: dict[str, str], age: pd.Series, source: str) -> pd.Series:
@@ -248,6 +306,13 @@ def _full_time_year_round(frame: pd.DataFrame, cols: dict[str, str], age: pd.Ser
 
 
 def _check_unique(source: str, key: pd.Series, sporder: pd.Series, cols: dict[str, str]) -> None:
+    serial = pc.dictionary_encode(_arrow_text(key)).indices.to_numpy(zero_copy_only=False)
+    order = sporder.to_numpy(dtype="float64", na_value=-1.0)
+    whole = (order == np.round(order)) & (order >= -1) & (order < 2**20)
+    if whole.all():  # one int64 per (household, person): sorted, neighbours equal = repeated
+        combined = np.sort(serial.astype(np.int64) * 2**21 + (order.astype(np.int64) + 1))
+        if not (combined[1:] == combined[:-1]).any():
+            return
     pairs = pd.DataFrame({"serial": key.to_numpy(), "sporder": sporder.to_numpy()})
     duplicated = pairs.duplicated(keep=False).to_numpy()
     if duplicated.any():

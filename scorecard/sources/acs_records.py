@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from scorecard.errors import (
     DuplicateRecordError,
@@ -33,6 +35,7 @@ from scorecard.sources.acs_layout import (
     HOUSING_COLUMNS,
     ExperimentalWeightsWarning,
     IncompleteHouseholdWarning,
+    _arrow_text,
     _check_unique,
     _detect_survey,
     _full_time_year_round,
@@ -46,6 +49,30 @@ from scorecard.sources.acs_layout import (
 from scorecard.sources.acs_options import _Options
 
 __all__: list[str] = []  # helpers of read_acs_pums only
+
+# Source columns the CSV reader parses as numbers (Float64) and as codes (dictionary-encoded text).
+# PUMA codes are few and their raw text appears in messages: dictionary-encoded, parsed per distinct code.
+_PERSON_NUMBERS = {"SPORDER", "AGEP", "YOEP", "POVPIP", "ADJINC", "ADJUST", "PINCP", "PERNP", "WKHP", "WKWN"}
+_PERSON_CODES = {"ST", "RELSHIPP", "RELP", "SEX", "NATIVITY", "CIT", "ENG", "LANX", "WKW", *_PUMA_COLUMNS}
+_HOUSING_NUMBERS = {"NP", "HINCP", "ADJINC", "ADJUST"}
+_HOUSING_CODES = {"ST", "TYPEHUGQ", "TYPE", "TEN", *_PUMA_COLUMNS}
+
+
+def _state(values: pd.Series) -> pd.Series:
+    """2-digit state text: stripped and zero-padded, per distinct code when ``values`` is categorical."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return _text(values).str.zfill(2)
+    distinct = _text(pd.Series(values.cat.categories, dtype="string")).str.zfill(2)
+    codes = values.cat.codes.to_numpy()
+    taken = pc.take(_arrow_text(distinct), pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.array(taken, dtype="string"), index=values.index)
+
+
+def _positions(person_key: pd.Series, housing_key: pd.Series) -> np.ndarray:
+    """Row of each person's housing record in ``housing_key`` (-1 if none), hashed by Arrow."""
+    found = pc.index_in(_arrow_text(person_key),
+                        value_set=_arrow_text(housing_key))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 @dataclass
@@ -74,7 +101,7 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
         raise MissingColumnsError(person.name, {"ST"}, "Pass state='53' (2-digit FIPS) for files without ST.")
     p_reps = find_replicate_columns(p_header, "PWGTP")
     _check_replicate_count(person.name, p_reps)
-    table = _read_table(person, p_cols, p_reps, floats={"PWGTP"})
+    table = _read_table(person, p_cols, p_reps, floats={"PWGTP"}, numbers=_PERSON_NUMBERS, codes=_PERSON_CODES)
     p = table.frame
     n = len(p)
 
@@ -90,7 +117,7 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
             stacklevel=4,
         )
     out: dict[str, object] = {"survey_year": np.full(n, year, dtype="int64")}
-    out["state"] = _text(p["ST"]).str.zfill(2) if "ST" in p_cols else pd.Series([options.state] * n, dtype="string")
+    out["state"] = _state(p["ST"]) if "ST" in p_cols else pd.Series([options.state] * n, dtype="string")
     if "ST" in p_cols:
         _check_state(person.name, out["state"], options.state)
     out["puma"], out["puma_vintage"] = _puma(p, p_cols, year, person.name)
@@ -122,6 +149,8 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
         out["year_of_entry"] = _numbers(p, "YOEP", person.name, p_cols)
     if "english" in wanted:
         english = _recode(p["ENG"], "acs_eng.csv", person.name, p_cols["ENG"])
+        if isinstance(english.dtype, pd.CategoricalDtype) and "only" not in english.cat.categories:
+            english = english.cat.add_categories(["only"])
         only = _recode(p["LANX"], "acs_lanx.csv", person.name, p_cols["LANX"]) == "only"
         out["english"] = english.mask(only.fillna(False).to_numpy(dtype=bool), "only")
     if "poverty_ratio" in wanted:
@@ -157,7 +186,7 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
                     f"{person.name} holds state {sorted(p_states)} but {housing.name} holds {sorted(h_states)}; "
                     "pair files of the same state."
                 )
-        position = pd.Index(h.key).get_indexer(frame["household_id"].to_numpy())
+        position = _positions(frame["household_id"], h.key)
         orphan = position < 0
         if orphan.any():
             rows = np.flatnonzero(orphan)
@@ -190,9 +219,9 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
                                              notes=h.unlinked_notes(~linked))
         person_report = person_report.combine(housing_report)
     if person_replicates is not None:
-        person_replicates = person_replicates.astype(np.float32)
+        person_replicates = person_replicates.astype(np.float32, copy=False)
     if household_replicates is not None:
-        household_replicates = household_replicates.astype(np.float32)
+        household_replicates = household_replicates.astype(np.float32, copy=False)
     return _Piece(person.name, sources, survey, frame, person_replicates, household_replicates, person_report)
 
 
@@ -205,7 +234,7 @@ def _check_household_sizes(person_name: str, housing_name: str, h: _Housing, pos
     wrong = known & (persons > 0) & (persons != h.occupants)
     if wrong.any():
         rows = np.flatnonzero(wrong)
-        shown = ", ".join(f"{h.key[r]!r}: {persons[r]} persons, NP {h.occupants[r]:g}" for r in rows[:5])
+        shown = ", ".join(f"{h.key.iloc[r]!r}: {persons[r]} persons, NP {h.occupants[r]:g}" for r in rows[:5])
         raise MismatchedSourcesError(
             f"{person_name} and {housing_name}: {len(rows)} households have another number of person records "
             f"than column NP of the housing file says ({shown}). Was the person file cut short, edited, or "
@@ -215,7 +244,7 @@ def _check_household_sizes(person_name: str, housing_name: str, h: _Housing, pos
     if missing.any():
         warnings.warn(
             f"{housing_name}: {int(missing.sum())} occupied housing units (NP > 0) have no person records in "
-            f"{person_name} (e.g. SERIALNO {h.key[np.flatnonzero(missing)[0]]!r}); they are counted in the report. "
+            f"{person_name} (e.g. SERIALNO {h.key.iloc[np.flatnonzero(missing)[0]]!r}); they are counted in the report. "
             "Expected when the person file is cut to some PUMAs; otherwise check that the files are complete.",
             IncompleteHouseholdWarning,
             stacklevel=5,
@@ -224,15 +253,19 @@ def _check_household_sizes(person_name: str, housing_name: str, h: _Housing, pos
 
 def _check_same_place(person_name: str, housing_name: str, frame: pd.DataFrame, h: _Housing, position: np.ndarray) -> None:
     """A person lives where their housing unit is: ST and PUMA of both files agree record by record."""
-    pairs = [("ST", frame["state"].to_numpy(dtype=object), h.state)]
+    pairs = [("ST", frame["state"], h.state)]
     if h.puma is not None:
-        pairs.append(("PUMA", frame["puma"].to_numpy(dtype=object), h.puma.to_numpy(dtype=object)))
-    for column, person_values, housing_values in pairs:
-        if housing_values is None:
+        pairs.append(("PUMA", frame["puma"], h.puma))
+    taken = pa.array(position)
+    for column, person_series, housing_series in pairs:
+        if housing_series is None:
             continue
-        theirs = housing_values[position]
-        differ = pd.Series(person_values).ne(pd.Series(theirs)).to_numpy(dtype=bool)
-        if differ.any():
+        theirs_arrow = pc.take(_arrow_text(housing_series), taken)
+        differ = pc.fill_null(pc.not_equal(_arrow_text(person_series), theirs_arrow), True)
+        if pc.any(differ).as_py():
+            differ = differ.to_numpy(zero_copy_only=False)
+            person_values = person_series.to_numpy(dtype=object)
+            theirs = theirs_arrow.to_numpy(zero_copy_only=False)
             rows = np.flatnonzero(differ)
             shown = ", ".join(
                 f"{frame['household_id'].iat[r]!r}: {person_values[r]} vs {theirs[r]}" for r in rows[:5]
@@ -258,9 +291,9 @@ def _check_state(name: str, states: pd.Series, asked: str | None) -> None:
 
 @dataclass
 class _Housing:
-    key: np.ndarray
+    key: pd.Series  # SERIALNO without leading zeros, string
     year: int
-    state: np.ndarray | None
+    state: pd.Series | None
     weight: np.ndarray
     replicates: np.ndarray | None
     columns: dict[str, np.ndarray]
@@ -292,7 +325,7 @@ def _read_housing_only(housing: _Member, options: _Options) -> _Piece:
         raise MissingColumnsError(housing.name, {"ST"}, "Pass state='53' (2-digit FIPS) for files without ST.")
     out: dict[str, object] = {
         "survey_year": np.full(n, h.year, dtype="int64"),
-        "state": pd.Series(h.state if h.state is not None else [options.state] * n, dtype="string"),
+        "state": h.state if h.state is not None else pd.Series([options.state] * n, dtype="string"),
         "puma": h.puma,
         "puma_vintage": h.puma_vintage,
         "household_id": h.key,
@@ -303,7 +336,7 @@ def _read_housing_only(housing: _Member, options: _Options) -> _Piece:
             out[column] = h.columns[column]
     out.update(h.kept)
     frame = pd.DataFrame(out, index=pd.RangeIndex(n))
-    replicates = None if h.replicates is None else h.replicates.astype(np.float32)
+    replicates = None if h.replicates is None else h.replicates.astype(np.float32, copy=False)
     report = RecordReport.single(housing.name, read=n, record_type="housing")
     return _Piece(housing.name, [housing.name], h.survey, frame, None, replicates, report)
 
@@ -320,10 +353,11 @@ def _read_housing(housing: _Member, options: _Options, *, standalone: bool = Fal
         raise MissingColumnsError(housing.name, {"PUMA"}, "ACS PUMS housing files carry PUMA (or PUMA00/PUMA10/PUMA20).")
     reps = find_replicate_columns(header, "WGTP")
     _check_replicate_count(housing.name, reps)
-    table = _read_table(housing, cols, reps, floats={"WGTP"})
+    table = _read_table(housing, cols, reps, floats={"WGTP"}, numbers=_HOUSING_NUMBERS, codes=_HOUSING_CODES)
     h = table.frame
     key = _strip_leading_zeros(_text(h["SERIALNO"]))
-    duplicated = key.duplicated(keep=False).to_numpy()
+    distinct = pc.count_distinct(_arrow_text(key), mode="all").as_py()
+    duplicated = key.duplicated(keep=False).to_numpy() if distinct < len(key) else np.zeros(0, dtype=bool)
     if duplicated.any():
         rows = np.flatnonzero(duplicated)
         raise DuplicateRecordError(
@@ -342,7 +376,7 @@ def _read_housing(housing: _Member, options: _Options, *, standalone: bool = Fal
             dtype=bool, na_value=False)
     columns: dict[str, np.ndarray] = {}
     if "tenure" in options.columns:
-        tenure = _recode(h["TEN"], "acs_ten.csv", housing.name, cols["TEN"]).astype(object)
+        tenure = _recode(h["TEN"], "acs_ten.csv", housing.name, cols["TEN"])
         if "NP" in cols and kind:  # without TYPE, group quarters (TEN blank, NP 1) cannot be told apart
             size = _numbers(h, "NP", housing.name, cols).to_numpy(dtype="float64", na_value=np.nan)
             blank = (tenure.isna().to_numpy() & ~group_quarters & (size > 0))
@@ -352,8 +386,7 @@ def _read_housing(housing: _Member, options: _Options, *, standalone: bool = Fal
                     housing.name, cols["TEN"], ["(blank)"], rows=rows[:5].tolist(), allowed=["1", "2", "3", "4"],
                     hint="TEN is blank only for vacant units (NP 0) and group quarters; was the file edited?",
                 )
-        tenure[group_quarters] = None
-        columns["tenure"] = tenure.to_numpy()
+        columns["tenure"] = tenure.mask(group_quarters).array  # a Categorical (or object array): indexed by position
     if "household_income" in options.columns:
         adjust = "ADJINC" if "ADJINC" in cols else "ADJUST"
         income = (_numbers(h, "HINCP", housing.name, cols) * (_numbers(h, adjust, housing.name, cols) / 1e6))
@@ -363,10 +396,10 @@ def _read_housing(housing: _Member, options: _Options, *, standalone: bool = Fal
     occupants = None
     if "NP" in cols:
         occupants = _numbers(h, "NP", housing.name, cols).to_numpy(dtype="float64", na_value=np.nan)
-    state = _text(h["ST"]).str.zfill(2).to_numpy() if "ST" in cols else None
+    state = _state(h["ST"]) if "ST" in cols else None
     if state is not None:
-        _check_state(housing.name, pd.Series(state), options.state)
-    built = _Housing(key.to_numpy(), year, state, weight, table.replicates, columns, occupants)
+        _check_state(housing.name, state, options.state)
+    built = _Housing(key, year, state, weight, table.replicates, columns, occupants)
     if any(c in cols for c in _PUMA_COLUMNS):
         built.puma, built.puma_vintage = _puma(h, cols, year, housing.name)
     if standalone:
