@@ -220,7 +220,7 @@ def _detect_survey(sample_years: set[int], cols: dict[str, str], frame: pd.DataF
     if len(sample_years) > 1 or any(c in cols for c in ("PUMA00", "PUMA10", "PUMA20")):
         return "acs5"
     adjust = "ADJINC" if "ADJINC" in cols else "ADJUST" if "ADJUST" in cols else None
-    if adjust and _text(frame[adjust]).nunique(dropna=True) > 1:
+    if adjust and (frame[adjust] if frame[adjust].dtype == "Float64" else _text(frame[adjust])).nunique(dropna=True) > 1:
         return "acs5"
     return "acs1"
 
