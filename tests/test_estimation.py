@@ -308,3 +308,70 @@ def test_an_error_in_a_background_evaluation_reaches_the_caller(threads, micro, 
     monkeypatch.setenv("SCORECARD_THREADS", threads)
     with pytest.raises(ValueError, match="age column could not be read"):
         sc.estimate(micro, [broken, "naturalized"])
+
+
+def _all_at_once(pieces, keys, **options):
+    """The reference: every piece's partial kept, added once with combine(), then finalized (no early finish)."""
+    from scorecard.estimation.assembly import finalize
+    from scorecard.estimation.partials import partial_estimate
+    from scorecard.estimation.reduction import combine
+    from scorecard.estimation.spec import EstimateSpec
+
+    keep = options.pop("keep_replicates", False)
+    spec = EstimateSpec(tuple(indicators.resolve(keys)), places=options.get("places"), cohorts=options.get("cohorts"),
+                        by=(), quantile=0.5)
+    return finalize(combine([partial_estimate(p, spec).detached() for p in pieces]), keep_replicates=keep)
+
+
+def _by_year(micro, pieces_per_year):
+    years = micro.frame["survey_year"].to_numpy()
+    pieces = []
+    for year in sorted(set(years.tolist())):
+        rows = np.flatnonzero(years == year)
+        pieces += [micro.take(part) for part in np.array_split(rows, pieces_per_year)]
+    return pieces
+
+
+@pytest.mark.parametrize("pieces_per_year", [1, 3])
+def test_years_finished_early_are_identical_to_adding_everything(pieces_per_year, micro, scheme):
+    # Pieces in year order: each year is finished (estimates, SEs) when the next year's first piece comes and
+    # its sums dropped; the result must be the one of keeping every partial and adding them at the end, to the bit.
+    keys = ["naturalized", "median_household_income", "median_personal_earnings", "population", RATIO, MEAN_AGE]
+    pieces = _by_year(micro, pieces_per_year)
+    options = {"places": split_places(), "cohorts": scheme, "keep_replicates": True}
+    streamed = sc.estimate(pieces, keys, **options)
+    reference = _all_at_once(pieces, keys, **options)
+    import xarray as xr
+
+    xr.testing.assert_identical(streamed, reference)
+    assert streamed.attrs["records"] == len(micro)
+
+
+def test_a_finished_year_coming_back_is_refused(micro):
+    from scorecard.errors import EstimationError
+
+    pieces = _by_year(micro, 2)
+    with pytest.raises(EstimationError, match=r"survey year 2019 came after pieces of other years"):
+        sc.estimate([pieces[0], pieces[2], pieces[1]], ["naturalized"])
+
+
+def test_reduction_holds_one_group_of_years():
+    # 6 one-year pieces: after each year moves on, the previous year's sums are gone (one open group at a time).
+    from scorecard.estimation.partials import partial_estimate
+    from scorecard.estimation.reduction import Reduction
+    from scorecard.estimation.spec import EstimateSpec
+
+    base = synthetic_micro()
+    first = base.take(np.flatnonzero(base.frame["survey_year"].to_numpy() == 2019))
+    spec = EstimateSpec(tuple(indicators.resolve(["naturalized"])), places=None, cohorts=None, by=(), quantile=0.5)
+    reduction = Reduction(keep_replicates=False)
+    for year in range(2010, 2016):
+        piece = sc.Microdata(first.frame.assign(survey_year=pd.array([year] * len(first), dtype="Int16")),
+                             person_replicates=first.person_replicates,
+                             household_replicates=first.household_replicates, attrs=first.attrs)
+        reduction.add(partial_estimate(piece, spec).detached())
+        assert reduction._open.layout.years == (year,)
+    partial, (estimate, se, _) = reduction.result()
+    assert partial.layout.years == tuple(range(2010, 2016))
+    # the same records under six labels: six equal estimates and SEs
+    assert np.all(estimate == estimate[:, :1]) and np.all(se == se[:, :1])

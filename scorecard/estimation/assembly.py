@@ -20,10 +20,15 @@ from scorecard.estimation.variance import SDR_SCALE
 __all__ = ["finalize"]
 
 
-def finalize(partial: Partial, *, keep_replicates: bool = False, reliability: Reliability | None = None) -> xr.Dataset:
-    """Estimates, SEs and flags from (combined) partial sums, as the estimates Dataset."""
+def finalize(partial: Partial, *, keep_replicates: bool = False, reliability: Reliability | None = None,
+             computed: tuple | None = None) -> xr.Dataset:
+    """Estimates, SEs and flags from (combined) partial sums, as the estimates Dataset.
+
+    ``computed`` is ``(estimate, se, replicate estimates or None)`` when they were already worked out group
+    by group (:class:`~scorecard.estimation.reduction.Reduction`); ``partial`` then carries the counts only.
+    """
     spec, layout = partial.spec, partial.layout
-    estimate_values, se, theta = replicate_estimates(partial, keep_replicates)
+    estimate_values, se, theta = computed if computed is not None else replicate_estimates(partial, keep_replicates)
     n = partial.n_unweighted
     reason = np.full(estimate_values.shape, "", dtype=object)
     if partial.variance_method == "sdr":

@@ -25,11 +25,12 @@ import xarray as xr
 import indicators as indicator_registry
 from cohorts.schemes import Grouping
 from indicators.definition import Indicator
+from scorecard.errors import EstimationError
 from scorecard.estimates import Reliability
 from scorecard.estimation.assembly import finalize
-from scorecard.estimation.distributed import partials_on_cluster
+from scorecard.estimation.distributed import iter_partials_on_cluster
 from scorecard.estimation.partials import partial_estimate
-from scorecard.estimation.reduction import combine
+from scorecard.estimation.reduction import Reduction
 from scorecard.estimation.spec import EstimateSpec
 from scorecard.microdata import Microdata
 from scorecard.places import Places
@@ -56,8 +57,10 @@ def estimate(
     ----------
     micro : Microdata, or iterable of Microdata / functions returning one
         The records. Several pieces (e.g. one per state and year file) are
-        reduced one at a time, so memory holds one piece plus small sums;
-        functions are called only when their piece is needed.
+        reduced one at a time, so memory holds one piece plus the sums of one
+        group of survey years; functions are called only when their piece is
+        needed. Give the pieces of each survey year together (e.g. sorted by
+        year): a group of years is finished when a piece of other years comes.
     indicators : str, Indicator, or sequence of them
         Registry keys or definitions.
     by : sequence of str or Grouping
@@ -101,8 +104,15 @@ def estimate(
     spec = EstimateSpec(inds, places=places, cohorts=cohorts, by=tuple(by), quantile=quantile)
     if isinstance(micro, Microdata):
         partial = partial_estimate(micro, spec, quantiles=True)
-    elif client is not None:
-        partial = combine(partials_on_cluster(client, micro, spec))
-    else:
-        partial = combine([partial_estimate(piece() if callable(piece) else piece, spec).detached() for piece in micro])
-    return finalize(partial, keep_replicates=keep_replicates, reliability=reliability)
+        return finalize(partial, keep_replicates=keep_replicates, reliability=reliability)
+    # Pieces one at a time: sums folded as they come, each group of survey years finished once the pieces move on.
+    reduction = Reduction(keep_replicates=keep_replicates)
+    partials = (iter_partials_on_cluster(client, micro, spec) if client is not None else
+                (partial_estimate(piece() if callable(piece) else piece, spec).detached() for piece in micro))
+    for partial in partials:
+        reduction.add(partial)
+    reduced = reduction.result()
+    if reduced is None:
+        raise EstimationError("estimate() got no pieces of microdata; pass a Microdata or a non-empty list of pieces.")
+    partial, computed = reduced
+    return finalize(partial, keep_replicates=keep_replicates, reliability=reliability, computed=computed)
