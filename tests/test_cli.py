@@ -145,3 +145,37 @@ def test_estimate_from_published_tables(tmp_path, capsys, shared_data):
     table = pd.read_csv(out)
     assert {"estimate", "moe90", "reliable", "period_start", "experimental_weights"} <= set(table.columns)
     assert set(table["indicator"]) == {"in_poverty"} and table["place"].nunique() >= 50
+
+
+def test_ingest_with_jobs_prints_the_same_table_and_fills_the_cache(tmp_path, capsys):
+    from scorecard.datasets import write_national
+
+    person, housing = write_national(tmp_path / "data", persons=3000)
+    files = [*map(str, person), "--housing", *map(str, housing)]
+    assert main(["ingest", *files, "--cache-dir", str(tmp_path / "one")]) == 0
+    serial = capsys.readouterr().out
+    assert main(["ingest", *files, "--cache-dir", str(tmp_path / "two"), "--jobs", "2"]) == 0
+    parallel = capsys.readouterr().out
+    assert parallel == serial
+    rows = serial.strip().splitlines()[1:]
+    assert all(row.endswith("miss") for row in rows) and "psam_pusa.csv" in serial and "psam_husb.csv" in serial
+    assert main(["ingest", *files, "--cache-dir", str(tmp_path / "two"), "--jobs", "2"]) == 0
+    again = capsys.readouterr().out
+    assert all(row.endswith(" hit") for row in again.strip().splitlines()[1:])
+    assert again.replace(" hit", "miss") == serial
+
+
+def test_ingest_with_jobs_reports_a_bad_file_like_one_job(tmp_path, capsys):
+    from scorecard.datasets import write_national
+
+    person, housing = write_national(tmp_path / "data", persons=3000)
+    text = person[1].read_text().splitlines()
+    text[5] = text[5].replace(",", ",x", 1)  # a letter in the second column (SPORDER) of one record
+    person[1].write_text("\n".join(text) + "\n")
+    files = [*map(str, person), "--housing", *map(str, housing)]
+    codes, errors = [], []
+    for jobs in ("1", "2"):
+        codes.append(main(["ingest", *files, "--cache-dir", str(tmp_path / jobs), "--jobs", jobs]))
+        errors.append(capsys.readouterr().err)
+    assert codes[0] == codes[1] == 2
+    assert errors[0] == errors[1] and "psam_pusb.csv" in errors[0]

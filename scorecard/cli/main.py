@@ -119,8 +119,18 @@ def _build(args) -> int:
     return EXIT_OK
 
 
-def _ingest(args) -> int:
+def _ingest_one(person: str, housing: str | None, survey: str | None, cache_dir: str | None):
+    """Read one file pair into the cache (in a worker process with --jobs): its report and the warnings raised."""
     import scorecard as sc
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        micro = sc.read_acs_pums(person, housing, survey=survey, cache_dir=cache_dir)
+    report = micro.report.to_frame().assign(cache=micro.attrs.get("cache", ""))
+    return report, [(w.category, str(w.message)) for w in caught]
+
+
+def _ingest(args) -> int:
     from scorecard.pipeline import progress_bar
 
     person = list(args.person)
@@ -128,12 +138,23 @@ def _ingest(args) -> int:
     if len(housing) != len(person):
         raise _usage(f"--housing: {len(housing)} files for {len(person)} person files; give one housing file per "
                      "person file, in the same order")
+    if args.jobs < 1:
+        raise _usage(f"--jobs: {args.jobs}; give 1 or more worker processes")
     cache_dir = args.cache_dir or None
-    reports = []
-    for p, h in progress_bar(list(zip(person, housing)), description="ingest", quiet=args.quiet):
-        micro = sc.read_acs_pums(p, h, survey=args.survey, cache_dir=cache_dir)
-        reports.append(micro.report.to_frame().assign(cache=micro.attrs.get("cache", "")))
-    table = pd.concat(reports, ignore_index=True)
+    pairs = list(zip(person, housing))
+    if args.jobs == 1 or len(pairs) == 1:
+        results = [_ingest_one(p, h, args.survey, cache_dir)
+                   for p, h in progress_bar(pairs, description="ingest", quiet=args.quiet)]
+    else:  # one file pair per task; the table keeps the order of the files given
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(args.jobs, len(pairs))) as pool:
+            futures = [pool.submit(_ingest_one, p, h, args.survey, cache_dir) for p, h in pairs]
+            results = [future.result() for future in progress_bar(futures, description="ingest", quiet=args.quiet)]
+    for _, caught in results:
+        for category, message in caught:
+            warnings.warn(message, category, stacklevel=2)
+    table = pd.concat([report for report, _ in results], ignore_index=True)
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
         print(table.to_string(index=False))
     return EXIT_OK
@@ -219,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--housing", nargs="+", help="housing files, one per person file, same order")
     ingest.add_argument("--survey", choices=["acs1", "acs5"], help="when the file names do not say it")
     ingest.add_argument("--cache-dir", help="cache folder (default: $SCORECARD_CACHE_DIR or ~/.cache)")
+    ingest.add_argument("--jobs", type=int, default=1,
+                        help="file pairs read at once, each in its own process (default 1; memory grows with it)")
 
     estimate = command("estimate", _estimate, "estimate indicators by place, year and cohort and write a table")
     estimate.add_argument("--tables", nargs="+", help="published ACS tables (data.census.gov downloads or API files)")
