@@ -29,8 +29,10 @@ _EXPORTS = {
     "read_acs_tables": "scorecard.tables",
     "fetch_acs_table": "scorecard.tables",
     "ScorecardError": "scorecard.errors",
+    "rank_intervals": "scorecard.scoring.ranks",
+    "top_k_set": "scorecard.scoring.ranks",
 }
-_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places"}
+_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "scoring", "uncertainty"}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 

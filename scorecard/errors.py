@@ -36,6 +36,7 @@ __all__ = [
     "PlaceError",
     "CohortDefinitionError",
     "TableError",
+    "ScoringError",
 ]
 
 
@@ -204,3 +205,7 @@ class CohortDefinitionError(MessageError, ValueError):
 
 class TableError(MessageError, ValueError):
     """A published ACS table file is malformed or lacks a needed line."""
+
+
+class ScoringError(MessageError, ValueError):
+    """A scorecard, score or rank cannot be computed with the inputs given (names the input and what to do)."""
