@@ -31,8 +31,11 @@ _EXPORTS = {
     "ScorecardError": "scorecard.errors",
     "rank_intervals": "scorecard.scoring.ranks",
     "top_k_set": "scorecard.scoring.ranks",
+    "Scorecard": "scorecard.card",
+    "register_method": "scorecard.scoring.methods",
+    "available_methods": "scorecard.scoring.methods",
 }
-_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "scoring", "uncertainty"}
+_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "scoring", "uncertainty", "card"}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 

@@ -16,8 +16,23 @@ from scorecard.estimates import finish
 DIMS = ("indicator", "place", "year", "cohort")
 
 
-def frame_dataset(frame: pd.DataFrame, *, directions: dict | None = None, replicates: np.ndarray | None = None,
-                  survey: str = "acs1", n_unweighted: float = 1000.0) -> xr.Dataset:
+def _label(key: str) -> str:
+    import indicators
+
+    try:
+        return indicators.get(key).label
+    except KeyError:
+        return key
+
+
+def frame_dataset(
+    frame: pd.DataFrame,
+    *,
+    directions: dict | None = None,
+    replicates: np.ndarray | None = None,
+    survey: str = "acs1",
+    n_unweighted: float = 1000.0,
+) -> xr.Dataset:
     """Contract Dataset from a tidy frame; ``replicates`` (indicator, place, year, cohort, 81) optional."""
     frame = frame.copy()
     if "cohort" not in frame:
@@ -30,7 +45,7 @@ def frame_dataset(frame: pd.DataFrame, *, directions: dict | None = None, replic
     ds["universe_weighted"] = xr.full_like(ds["estimate"], 1e5)
     directions = directions or {}
     ds = ds.assign_coords(
-        indicator_label=("indicator", [str(i) for i in ds["indicator"].values]),
+        indicator_label=("indicator", [_label(str(i)) for i in ds["indicator"].values]),
         statistic=("indicator", ["proportion"] * ds.sizes["indicator"]),
         higher_is_better=("indicator", [float(directions.get(i, 1.0)) for i in ds["indicator"].values]),
         unit=("indicator", ["share"] * ds.sizes["indicator"]),
@@ -46,6 +61,12 @@ def frame_dataset(frame: pd.DataFrame, *, directions: dict | None = None, replic
         ds["replicate_estimate"] = (DIMS + ("replicate",), replicates)
         ds = ds.assign_coords(replicate=np.arange(replicates.shape[-1]))
     ds = finish(ds)
-    ds.attrs.update(route="frame", survey=survey, dollars_year=2020, variance_method="published_moe",
-                    sources="[]", library="integration-scorecard")
+    ds.attrs.update(
+        route="frame",
+        survey=survey,
+        dollars_year=2020,
+        variance_method="published_moe",
+        sources="[]",
+        library="integration-scorecard",
+    )
     return ds

@@ -27,15 +27,31 @@ DATA = Path(__file__).parent / "data" / "ranking"
 
 def _travel_time():
     table = pd.read_csv(DATA / "travel_time_2011_joint.csv", comment="#")
-    frame = pd.DataFrame({"indicator": "travel_time", "place": table["abbreviation"], "estimate": table["estimate"],
-                          "se": moe_to_se(table["moe90"]), "cohort": "all", "year": 2011})
+    frame = pd.DataFrame(
+        {
+            "indicator": "travel_time",
+            "place": table["abbreviation"],
+            "estimate": table["estimate"],
+            "se": moe_to_se(table["moe90"]),
+            "cohort": "all",
+            "year": 2011,
+        }
+    )
     return table, frame_dataset(frame, directions={"travel_time": 0.0})
 
 
 def _pisa():
     table = pd.read_csv(DATA / "pisa2018_math.csv", comment="#")
-    frame = pd.DataFrame({"indicator": "math", "place": table["jurisdiction"], "estimate": table["math_score"],
-                          "se": table["math_se"], "cohort": "all", "year": 2018})
+    frame = pd.DataFrame(
+        {
+            "indicator": "math",
+            "place": table["jurisdiction"],
+            "estimate": table["math_score"],
+            "se": table["math_se"],
+            "cohort": "all",
+            "year": 2018,
+        }
+    )
     return table, frame_dataset(frame)
 
 
@@ -80,8 +96,20 @@ def test_marginal_reproduces_csranks_vignette_uk():
     assert int(few["rank_upper"].sel(place="United Kingdom")) == 23
 
 
-TOP5_95 = ["Belgium", "Canada", "Denmark", "Estonia", "Finland", "Japan", "Korea", "Netherlands", "Poland",
-           "Slovenia", "Sweden", "Switzerland"]
+TOP5_95 = [
+    "Belgium",
+    "Canada",
+    "Denmark",
+    "Estonia",
+    "Finland",
+    "Japan",
+    "Korea",
+    "Netherlands",
+    "Poland",
+    "Slovenia",
+    "Sweden",
+    "Switzerland",
+]
 
 
 @pytest.mark.parametrize(
@@ -132,8 +160,14 @@ def test_replicate_covariance_narrows_intervals_of_correlated_places():
     common = rng.standard_normal(80) * 0.05
     base = np.array([0.50, 0.52, 0.54])
     reps = np.concatenate([base[:, None], base[:, None] + common[None, :] + rng.standard_normal((3, 80)) * 0.001], 1)
-    frame = pd.DataFrame({"indicator": "x", "place": ["a", "b", "c"], "estimate": base,
-                          "se": np.sqrt(0.05 * ((reps[:, 1:] - reps[:, :1]) ** 2).sum(1))})
+    frame = pd.DataFrame(
+        {
+            "indicator": "x",
+            "place": ["a", "b", "c"],
+            "estimate": base,
+            "se": np.sqrt(0.05 * ((reps[:, 1:] - reps[:, :1]) ** 2).sum(1)),
+        }
+    )
     with_reps = frame_dataset(frame, replicates=reps.reshape(1, 3, 1, 1, 81))
     without = frame_dataset(frame)
     a = sc.rank_intervals(with_reps, method="simultaneous", draws=2000, seed=0)

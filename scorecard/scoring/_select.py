@@ -50,7 +50,9 @@ def closest(unknown: Sequence[object], known: Sequence[object]) -> str:
 def check_estimates(est: xr.Dataset, where: str) -> xr.Dataset:
     """Check ``est`` holds what scoring reads (the contract check when it is available)."""
     if not isinstance(est, xr.Dataset):
-        raise ScoringError(f"The 'est' parameter of {where} must be an estimates xarray.Dataset. Got {type(est).__name__} instead.")
+        raise ScoringError(
+            f"The 'est' parameter of {where} must be an estimates xarray.Dataset. Got {type(est).__name__} instead."
+        )
     from scorecard import estimates
 
     validate = getattr(estimates, "validate_estimates", None)
@@ -80,7 +82,9 @@ def choose(est: xr.Dataset, dim: str, value, where: str, *, default=None):
             return labels[0]
         return value
     if value not in labels:
-        raise ScoringError(f"{where}: {dim} {closest([value], labels)} is not in the estimates. Available: {labels[:20]}.")
+        raise ScoringError(
+            f"{where}: {dim} {closest([value], labels)} is not in the estimates. Available: {labels[:20]}."
+        )
     return value
 
 
@@ -171,7 +175,9 @@ def select_values(
     sub = est.sel(point).sel(place=codes)
     extra = [d for d in sub["estimate"].dims if d != "place"]
     if extra:
-        raise ScoringError(f"{where}: the estimates have extra dims {extra}; select one value of each first (est.sel(...)).")
+        raise ScoringError(
+            f"{where}: the estimates have extra dims {extra}; select one value of each first (est.sel(...))."
+        )
     replicates = None
     if "replicate_estimate" in sub:
         replicates = sub["replicate_estimate"].transpose("place", "replicate").values.astype(float)

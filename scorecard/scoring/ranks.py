@@ -114,7 +114,9 @@ def sidak_intervals(estimate: np.ndarray, se: np.ndarray, coverage: float = 0.90
     return estimate - z * se, estimate + z * se
 
 
-def joint_rank_sets(lower: np.ndarray, upper: np.ndarray, *, higher_is_better: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def joint_rank_sets(
+    lower: np.ndarray, upper: np.ndarray, *, higher_is_better: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Rank sets from interval overlaps (Klein, Wright & Wieczorek 2020).
 
     Ranking from the best: place k is certainly behind every j whose interval
@@ -146,7 +148,9 @@ def _pair_block(n_draws: int, n_places: int) -> int:
     return max(1, min(n_places, _BLOCK_BYTES // max(1, 8 * n_draws * n_places)))
 
 
-def _max_scaled_differences(dev: np.ndarray, s: np.ndarray, forward: np.ndarray, backward: np.ndarray | None) -> np.ndarray:
+def _max_scaled_differences(
+    dev: np.ndarray, s: np.ndarray, forward: np.ndarray, backward: np.ndarray | None
+) -> np.ndarray:
     """Per draw and row k: ``max(max_{j∈forward_k} D_kj, max_{j∈backward_k} −D_kj)``, ``D_kj = (Z_k − Z_j)/s_kj``.
 
     Computed in blocks of rows so the ``(draws, block, places)`` temporary stays small.
@@ -266,8 +270,9 @@ def _rankable(values: Values, where: str) -> tuple[Values, list]:
         )
     keep = {f: getattr(values, f)[usable] for f in ("places", "place_names", "estimate", "se", "reliable")}
     reps = values.replicates[usable] if values.replicates is not None else None
-    return Values(values.indicator, values.year, values.cohort, replicates=reps,
-                  higher_is_better=values.higher_is_better, **keep), excluded
+    return Values(
+        values.indicator, values.year, values.cohort, replicates=reps, higher_is_better=values.higher_is_better, **keep
+    ), excluded
 
 
 def rank_intervals(
@@ -327,7 +332,9 @@ def rank_intervals(
     where = "rank_intervals"
     _check_common(method, coverage, where)
     est = check_estimates(est, where)
-    values, excluded = _rankable(select_values(est, indicator=indicator, year=year, cohort=cohort, places=places, where=where), where)
+    values, excluded = _rankable(
+        select_values(est, indicator=indicator, year=year, cohort=cohort, places=places, where=where), where
+    )
     better = _direction(values, higher_is_better, where)
     rank = point_ranks(values.estimate, higher_is_better=better)
     if method == "joint":
@@ -392,13 +399,17 @@ def top_k_set(
     where = "top_k_set"
     _check_common("simultaneous", coverage, where)
     est = check_estimates(est, where)
-    values, excluded = _rankable(select_values(est, indicator=indicator, year=year, cohort=cohort, places=places, where=where), where)
+    values, excluded = _rankable(
+        select_values(est, indicator=indicator, year=year, cohort=cohort, places=places, where=where), where
+    )
     if not 1 <= int(k) < len(values.places):
         raise ScoringError(f"The 'k' parameter of top_k_set must be in 1..{len(values.places) - 1}. Got {k!r} instead.")
     better = _direction(values, higher_is_better, where)
     sign = 1.0 if better else -1.0
     dev = values.draws(draws, seed=seed) - values.estimate
-    rank_lower, _ = stepdown_rank_bounds(sign * values.estimate, sign * dev, values.sigma(), coverage=coverage, simultaneous=True)
+    rank_lower, _ = stepdown_rank_bounds(
+        sign * values.estimate, sign * dev, values.sigma(), coverage=coverage, simultaneous=True
+    )
     return xr.Dataset(
         {
             "in_top_k": ("place", rank_lower <= k),
