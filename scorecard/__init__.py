@@ -29,13 +29,32 @@ _EXPORTS = {
     "read_acs_tables": "scorecard.tables",
     "fetch_acs_table": "scorecard.tables",
     "ScorecardError": "scorecard.errors",
+    "EstimatesContractError": "scorecard.errors",
+    "validate_estimates": "scorecard.estimates",
+    "estimates_from_frame": "scorecard.estimates",
+    "build_estimates": "scorecard.estimates",
+    "merge_estimates": "scorecard.estimates",
+    "to_frame": "scorecard.estimates",
     "rank_intervals": "scorecard.scoring.ranks",
     "top_k_set": "scorecard.scoring.ranks",
     "Scorecard": "scorecard.card",
     "register_method": "scorecard.scoring.methods",
     "available_methods": "scorecard.scoring.methods",
+    "ScoringError": "scorecard.errors",
 }
-_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "scoring", "uncertainty", "card"}
+_SUBMODULES = {
+    "datasets",
+    "errors",
+    "schema",
+    "sources",
+    "estimates",
+    "estimation",
+    "tables",
+    "places",
+    "uncertainty",
+    "scoring",
+    "card",
+}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 
