@@ -28,12 +28,11 @@ The 90% bounds are the 5th and 95th percentiles of the draws.
 Examples
 --------
 >>> import pandas as pd
->>> from scorecard.estimates import finish
+>>> from scorecard.estimates import estimates_from_frame
 >>> frame = pd.DataFrame({"indicator": ["naturalized"] * 3 + ["english_very_well"] * 3,
-...                       "place": ["a", "b", "c"] * 2, "estimate": [0.4, 0.5, 0.6, 0.7, 0.6, 0.5]})
->>> cube = frame.assign(year=2020, cohort="foreign_born", se=0.01).set_index(
-...     ["indicator", "place", "year", "cohort"]).to_xarray()
->>> est = finish(cube.assign_coords(higher_is_better=("indicator", [1.0, 1.0])).assign(n_unweighted=cube["se"] * 0 + 500))
+...                       "place": ["a", "b", "c"] * 2, "estimate": [0.4, 0.5, 0.6, 0.7, 0.6, 0.5],
+...                       "se": 0.01, "year": 2020, "cohort": "foreign_born", "n_unweighted": 500})
+>>> est = estimates_from_frame(frame)
 >>> card = Scorecard(est, year=2020, method="minmax", draws=200, seed=0)
 >>> card.scores["composite"].values.round(2).tolist()
 [3.0, 3.0, 3.0]
@@ -78,7 +77,7 @@ def indicator_domains(keys: Sequence[str], est: xr.Dataset | None = None) -> lis
     """
     if est is not None and "domain" in est.coords and est["domain"].dims == ("indicator",):
         lookup = dict(zip(est["indicator"].values.tolist(), est["domain"].values.tolist(), strict=True))
-        return [str(lookup.get(key, _OTHER)) for key in keys]
+        return [str(lookup.get(key) or _OTHER) for key in keys]
     import indicators
 
     known = indicators.available()

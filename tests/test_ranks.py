@@ -52,7 +52,7 @@ def _pisa():
             "year": 2018,
         }
     )
-    return table, frame_dataset(frame)
+    return table, frame_dataset(frame, directions={"math": 1.0})
 
 
 def test_joint_reproduces_klein_wright_wieczorek_figure_1():
@@ -168,8 +168,8 @@ def test_replicate_covariance_narrows_intervals_of_correlated_places():
             "se": np.sqrt(0.05 * ((reps[:, 1:] - reps[:, :1]) ** 2).sum(1)),
         }
     )
-    with_reps = frame_dataset(frame, replicates=reps.reshape(1, 3, 1, 1, 81))
-    without = frame_dataset(frame)
+    with_reps = frame_dataset(frame, replicates=reps.reshape(1, 3, 1, 1, 81), directions={"x": 1.0})
+    without = frame_dataset(frame, directions={"x": 1.0})
     a = sc.rank_intervals(with_reps, method="simultaneous", draws=2000, seed=0)
     b = sc.rank_intervals(without, method="simultaneous", draws=2000, seed=0)
     assert a.attrs["covariance"] == "replicates" and b.attrs["covariance"] == "independent"

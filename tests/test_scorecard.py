@@ -21,7 +21,7 @@ from tests.scoring_data import frame_dataset
 INDICATORS = ["english_very_well", "above_200pct_poverty", "homeownership", "naturalized"]
 
 
-def _card_data(*, se=0.01, year=2020, values=None):
+def _card_data(*, se=0.01, year=2020, values=None, se_overrides=None):
     # four places, one indicator per default domain (english, income, housing, civic)
     values = (
         values
@@ -33,8 +33,9 @@ def _card_data(*, se=0.01, year=2020, values=None):
             "naturalized": [0.50, 0.50, 0.55, 0.45],
         }
     )
+    overrides = se_overrides or {}
     rows = [
-        {"indicator": k, "place": p, "estimate": v, "se": se, "year": year}
+        {"indicator": k, "place": p, "estimate": v, "se": overrides.get((k, p), se), "year": year}
         for k, vals in values.items()
         for p, v in zip("abcd", vals, strict=True)
     ]
@@ -121,12 +122,8 @@ def test_score_se_inside_replicates_matches_sdr_of_a_loop():
 
 
 def test_unreliable_inputs_left_out_unless_opted_in_and_composite_withheld():
-    est = _card_data()
-    # place d: english and homeownership unreliable (CV = 0.5 / 0.6 > 0.30)
-    est["se"].loc[dict(indicator=["english_very_well", "homeownership"], place="d")] = 0.3
-    from scorecard.estimates import finish
-
-    est = finish(est.drop_vars(["moe90", "cv", "reliable"]))
+    # place d: english and homeownership unreliable (CV = 0.3/0.8 and 0.3/0.6 > 0.30)
+    est = _card_data(se_overrides={("english_very_well", "d"): 0.3, ("homeownership", "d"): 0.3})
     card = sc.Scorecard(est, year=2020, draws=100)
     s = card.scores
     assert not bool(s["included"].sel(indicator="english_very_well", place="d"))

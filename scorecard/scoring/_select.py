@@ -7,11 +7,11 @@ when the Dataset keeps them, otherwise independent SEs) live in one place.
 
 Examples
 --------
->>> import numpy as np, xarray as xr
->>> ds = xr.Dataset({"estimate": (("indicator", "place", "year", "cohort"), np.ones((1, 3, 1, 1))),
-...                  "se": (("indicator", "place", "year", "cohort"), np.full((1, 3, 1, 1), 0.1))},
-...                 coords={"indicator": ["x"], "place": ["a", "b", "c"], "year": [2020], "cohort": ["all"]})
->>> values = select_values(ds, indicator="x")
+>>> import pandas as pd
+>>> from scorecard.estimates import estimates_from_frame
+>>> ds = estimates_from_frame(pd.DataFrame({"indicator": "naturalized", "place": ["a", "b", "c"], "year": 2020,
+...                                         "estimate": 0.5, "se": 0.1}))
+>>> values = select_values(ds, indicator="naturalized")
 >>> values.places.tolist(), values.covariance
 (['a', 'b', 'c'], 'independent')
 """
@@ -26,6 +26,7 @@ import numpy as np
 import xarray as xr
 
 from scorecard.errors import ScoringError
+from scorecard.estimates import validate_estimates
 from scorecard.uncertainty import independent_draws, replicate_covariance, replicate_draws
 
 __all__ = ["Values", "select_values", "check_estimates", "choose", "closest"]
@@ -48,24 +49,12 @@ def closest(unknown: Sequence[object], known: Sequence[object]) -> str:
 
 
 def check_estimates(est: xr.Dataset, where: str) -> xr.Dataset:
-    """Check ``est`` holds what scoring reads (the contract check when it is available)."""
+    """The contract check (:func:`scorecard.estimates.validate_estimates`) for a function taking estimates."""
     if not isinstance(est, xr.Dataset):
         raise ScoringError(
             f"The 'est' parameter of {where} must be an estimates xarray.Dataset. Got {type(est).__name__} instead."
         )
-    from scorecard import estimates
-
-    validate = getattr(estimates, "validate_estimates", None)
-    if validate is not None:
-        return validate(est)
-    missing = {"estimate", "se"} - set(est.data_vars)
-    missing |= {"indicator", "place", "year", "cohort"} - set(est.dims)
-    if missing:
-        raise ScoringError(
-            f"{where}: the estimates Dataset lacks {sorted(missing)}. Build it with scorecard.estimate, "
-            "scorecard.read_acs_tables or scorecard.estimates_from_frame."
-        )
-    return est
+    return validate_estimates(est)
 
 
 def choose(est: xr.Dataset, dim: str, value, where: str, *, default=None):

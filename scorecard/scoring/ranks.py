@@ -320,11 +320,10 @@ def rank_intervals(
 
     Examples
     --------
-    >>> dims = ("indicator", "place", "year", "cohort")
-    >>> ds = xr.Dataset({"estimate": (dims, np.array([0.9, 0.5, 0.48, 0.2]).reshape(1, 4, 1, 1)),
-    ...                  "se": (dims, np.full((1, 4, 1, 1), 0.01))},
-    ...                 coords={"indicator": ["x"], "place": list("abcd"), "year": [2020], "cohort": ["all"],
-    ...                         "higher_is_better": ("indicator", [1.0])})
+    >>> import pandas as pd
+    >>> from scorecard.estimates import estimates_from_frame
+    >>> ds = estimates_from_frame(pd.DataFrame({"indicator": "naturalized", "place": list("abcd"), "year": 2020,
+    ...                                         "estimate": [0.9, 0.5, 0.48, 0.2], "se": 0.01}))
     >>> out = rank_intervals(ds)
     >>> out["rank_lower"].values.tolist(), out["rank_upper"].values.tolist()
     ([1, 2, 2, 4], [1, 3, 3, 4])
