@@ -342,3 +342,26 @@ def test_scoring_never_imports_estimation_or_sources():
     code = "import sys, scorecard.card, scorecard.scoring; print(sorted(m for m in sys.modules if m.startswith(('scorecard.estimation', 'scorecard.sources'))))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_local_figures_join_as_their_own_domain(tmp_path):
+    path = tmp_path / "office.csv"
+    path.write_text(
+        "place,indicator,estimate,label,higher_is_better,unit\n"
+        "a city,workshops,2,Citizenship workshops held,true,count\n"
+        "b city,workshops,6,Citizenship workshops held,true,count\n"
+        "c,workshops,10,Citizenship workshops held,true,count\n"
+        "d city,workshops,4,Citizenship workshops held,true,count\n"
+    )
+    card = sc.Scorecard(_card_data(), year=2020, local=path, draws=200)
+    s = card.scores
+    assert "local" in s["domain"].values.tolist()
+    # min-max of 2, 6, 10, 4 -> 1, 3, 5, 2; exact figures (no SE): score SE 0
+    np.testing.assert_allclose(s["domain_score"].sel(domain="local").values, [1, 3, 5, 2])
+    np.testing.assert_allclose(s["score_se"].sel(indicator="workshops").values, 0.0)
+    # five domains now, each 1/5 of the composite
+    np.testing.assert_allclose(s["weight"].values, 0.2)
+    assert "taken as exact" in str(card.estimates["reason"].sel(indicator="workshops").values.ravel()[0])
+    path.write_text("place,indicator,estimate,label,higher_is_better\nBostn,workshops,2,Workshops,true\n")
+    with pytest.raises(ScorecardError, match="'Bostn'"):
+        sc.Scorecard(_card_data(), year=2020, local=path)
