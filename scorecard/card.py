@@ -293,6 +293,7 @@ class Scorecard:
             drawn = np.moveaxis(
                 independent_draws(np.nan_to_num(point), np.nan_to_num(se), self.draws, seed=self.seed), 0, -1
             )
+        drawn = np.ascontiguousarray(drawn)  # (cohort, indicator, place, draw): reductions run along memory
         drawn[np.isnan(point)] = np.nan
         self._columns = {"point": point, "replicates": replicates, "draws": drawn}
         return self._columns
@@ -302,7 +303,8 @@ class Scorecard:
         method = method or self.method
         function = get_method(method)
         included = self._included()
-        values = np.where(included[:, :, None], columns[0], np.nan)
+        everything = bool(included.all())
+        values = columns[0] if everything else np.where(included[:, :, None], columns[0], np.nan)
         reference = columns[1] if columns.shape[0] > 1 else None
         units = (
             self._slice(self.cohort)["unit"].values
@@ -320,7 +322,7 @@ class Scorecard:
             out[position] = function(
                 values[position], higher_is_better=bool(direction[position]), scale=self.scale, **context
             )
-        return np.where(included[:, :, None], out, np.nan)
+        return out if everything else np.where(included[:, :, None], out, np.nan)
 
     def _levels(self, scores: np.ndarray) -> dict[str, np.ndarray]:
         domains = sorted(set(self.domain_of.tolist()))
@@ -347,11 +349,13 @@ class Scorecard:
         with _quiet():
             for name, value in point.items():
                 centre = value[..., 0]
+                # a score missing in one column is missing in all (inputs are left out by the point), so
+                # plain reductions suffice: NaN stays NaN without the slow nan-aware versions
                 if replicate_levels is not None:
                     se = sdr_se(replicate_levels[name])
                 else:
-                    se = np.nanstd(drawn[name], axis=-1)
-                lower, upper = np.nanpercentile(drawn[name], [5, 95], axis=-1)
+                    se = np.std(drawn[name], axis=-1)
+                lower, upper = np.percentile(drawn[name], [5, 95], axis=-1)
                 missing = np.isnan(centre)
                 variables[name] = (dims[name], centre)
                 variables[f"{name}_se"] = (dims[name], np.where(missing, np.nan, se))

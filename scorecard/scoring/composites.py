@@ -42,10 +42,16 @@ def missing_count(scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def _weighted_mean(scores: np.ndarray, membership: np.ndarray) -> np.ndarray:
     """``Σ_i m_gi s_i.. / Σ_i m_gi [s_i.. present]`` for groups g; one einsum for numerator and denominator."""
+    missing = np.isnan(scores[..., :1])  # a score missing in one column is missing in all
+    if not missing.any():
+        numerator = np.tensordot(membership, scores, axes=(1, 0))
+        denominator = membership.sum(axis=1)[:, None, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(denominator > 0, numerator / denominator, np.nan)
     present = ~np.isnan(scores)
     filled = np.where(present, scores, 0.0)
-    numerator = np.einsum("gi,ipc->gpc", membership, filled)
-    denominator = np.einsum("gi,ipc->gpc", membership, present.astype(float))
+    numerator = np.tensordot(membership, filled, axes=(1, 0))
+    denominator = np.tensordot(membership, present.astype(float), axes=(1, 0))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > 0, numerator / denominator, np.nan)
 
