@@ -54,6 +54,8 @@ _SUBMODULES = {
     "uncertainty",
     "scoring",
     "card",
+    "charts",
+    "report",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

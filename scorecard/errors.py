@@ -38,6 +38,8 @@ __all__ = [
     "TableError",
     "EstimatesContractError",
     "ScoringError",
+    "ChartError",
+    "ReportError",
 ]
 
 
@@ -218,3 +220,11 @@ class EstimatesContractError(MessageError, ValueError):
 
 class ScoringError(MessageError, ValueError):
     """A scorecard, score or rank cannot be computed with the inputs given (names the input and what to do)."""
+
+
+class ChartError(MessageError, ValueError):
+    """Data handed to a chart lacks what the chart draws, or an option is invalid."""
+
+
+class ReportError(MessageError, ValueError):
+    """A report cannot be written with the inputs given (or its PDF renderer failed)."""
