@@ -35,8 +35,28 @@ _EXPORTS = {
     "build_estimates": "scorecard.estimates",
     "merge_estimates": "scorecard.estimates",
     "to_frame": "scorecard.estimates",
+    "rank_intervals": "scorecard.scoring.ranks",
+    "top_k_set": "scorecard.scoring.ranks",
+    "Scorecard": "scorecard.card",
+    "register_method": "scorecard.scoring.methods",
+    "available_methods": "scorecard.scoring.methods",
+    "ScoringError": "scorecard.errors",
 }
-_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "uncertainty", "charts", "report"}
+_SUBMODULES = {
+    "datasets",
+    "errors",
+    "schema",
+    "sources",
+    "estimates",
+    "estimation",
+    "tables",
+    "places",
+    "uncertainty",
+    "scoring",
+    "card",
+    "charts",
+    "report",
+}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 

@@ -37,6 +37,7 @@ __all__ = [
     "CohortDefinitionError",
     "TableError",
     "EstimatesContractError",
+    "ScoringError",
     "ChartError",
     "ReportError",
     "OutOfRangeError",
@@ -216,6 +217,10 @@ class EstimatesContractError(MessageError, ValueError):
     The message lists every problem found at once, each naming the variable,
     coordinate or attribute and what to do.
     """
+
+
+class ScoringError(MessageError, ValueError):
+    """A scorecard, score or rank cannot be computed with the inputs given (names the input and what to do)."""
 
 
 class ChartError(MessageError, ValueError):
