@@ -585,7 +585,7 @@ class Scorecard:
         )
 
     def _repr_html_(self) -> str:
-        """A compact table: composite with bounds and the domain scores, one row per place."""
+        """A compact table (composite with 90% bounds, domain scores) and the heatmap, for notebooks."""
         scores = self.scores
         table = pd.DataFrame({"place": scores["place_name"].values})
         table["composite"] = [
@@ -599,8 +599,103 @@ class Scorecard:
         ]
         for domain in scores["domain"].values:
             table[str(domain)] = scores["domain_score"].sel(domain=domain).values.round(2)
-        caption = f"{self.method} scores {self.scale[0]:g}-{self.scale[1]:g}, {self.year}, {self.cohort}; 90% bounds"
-        return f"<div><p>{caption}</p>{table.to_html(index=False, na_rep='-')}</div>"
+        caption = (f"{self.method} scores {self.scale[0]:g}-{self.scale[1]:g}, {self.year}, {self.cohort}; "
+                   "composite with its 90% bounds")
+        try:
+            from scorecard.charts.export import to_svg
+
+            picture = to_svg(self.chart("heatmap"))
+        except Exception as err:  # a notebook still shows the table when the chart cannot be drawn
+            picture = f"<p>(heatmap not drawn: {type(err).__name__}: {err})</p>"
+        return f"<div><p>{caption}</p>{table.to_html(index=False, na_rep='-')}{picture}</div>"
+
+    # --- charts and the report ------------------------------------------------------------------
+
+    def chart(self, kind: str, *, place: str | None = None, indicator: str | None = None, **options):
+        """One chart of this card (an ``altair`` chart; save it with :func:`scorecard.charts.save`).
+
+        Parameters
+        ----------
+        kind : {"heatmap", "peers", "rank_set", "trajectory", "progress", "gap", ...}
+            A registered chart kind (:func:`scorecard.charts.available`).
+        place : str, optional
+            Place code or name for per-place charts (trajectory, gap); default the card's focus.
+        indicator : str, optional
+            For peers, trajectory and progress charts; default the card's first indicator.
+        **options
+            Passed to the chart function; ``start``/``end`` pick the years of a progress chart
+            (default: the earliest year in the estimates and the card's year).
+        """
+        from scorecard import charts
+
+        focus = self.focus or None
+        code = resolve_places(self._full, [place], "Scorecard.chart")[0] if place is not None else focus
+        key = indicator or self.indicators[0]
+        if kind == "heatmap":
+            return charts.chart(kind, self.scores, estimates=self.estimates, focus=focus, **options)
+        if kind == "peers":
+            return charts.chart(kind, self._full.sel(place=self.places), indicator=key, year=self.year,
+                                cohort=self.cohort, focus=focus, **options)
+        if kind == "rank_set":
+            return charts.chart(kind, options.pop("ranks", None) or self.ranks(), focus=focus, **options)
+        if kind == "progress":
+            start = options.pop("start", int(self._full["year"].min()))
+            end = options.pop("end", self.year)
+            table = self.progress(start=start, end=end, cohorts=[self.cohort])
+            unit = str(self._full["unit"].sel(indicator=key).item())
+            return charts.chart(kind, table, indicator=key, cohort=self.cohort, unit=unit, focus=focus,
+                                rule=table.attrs.get("rule"), **options)
+        if kind in ("trajectory", "gap"):
+            if code is None:
+                raise ScoringError(f"Scorecard.chart({kind!r}) needs place=... (the card has no focus place).")
+            if kind == "trajectory":
+                return charts.chart(kind, self._full, place=code, indicator=key, **options)
+            return charts.chart(kind, self._gaps(), place=code, year=self.year, estimates=self._full, **options)
+        return charts.chart(kind, self._full, **options)
+
+    def _gaps(self) -> xr.Dataset:
+        import cohorts
+
+        return cohorts.gap(self._full.sel(place=self.places), reference="native")
+
+    def report_inputs(self, *, place: str | None = None, progress_from: int | None = None) -> dict:
+        """The keywords of :func:`scorecard.report.write_html` for ``place`` (default the focus)."""
+        code = resolve_places(self._full, [place], "Scorecard.to_html")[0] if place is not None else self.focus
+        if not code:
+            raise ScoringError("Scorecard.to_html needs place=... (the card has no focus place).")
+        est = self._full.sel(place=self.places)
+        years = est["year"].values.tolist()
+        start = progress_from if progress_from is not None else (min(years) if len(years) > 1 else None)
+        inputs = {"place": code, "estimates": est, "scores": self.scores, "year": self.year, "cohort": self.cohort,
+                  "indicators": list(self.indicators)}
+        try:
+            inputs["ranks"] = {"composite score": self.ranks()}
+        except ScoringError:
+            pass  # fewer than 3 composites: no rank set
+        if start is not None and start != self.year:
+            inputs["progress"] = self.progress(start=start, end=self.year)
+        if "native" in est["cohort"].values and self.cohort != "native":
+            try:
+                inputs["gaps"] = self._gaps()
+            except (ImportError, AttributeError):
+                pass
+        return inputs
+
+    def to_html(self, path, *, place: str | None = None, progress_from: int | None = None, **options):
+        """Write the self-contained one-page report for ``place`` (default the focus), atomically.
+
+        See :func:`scorecard.report.write_html`; ``progress_from`` is the earlier year of the progress
+        statements (default the earliest year in the estimates).
+        """
+        from scorecard.report import write_html
+
+        return write_html(path, **{**self.report_inputs(place=place, progress_from=progress_from), **options})
+
+    def to_pdf(self, path, *, place: str | None = None, progress_from: int | None = None, **options):
+        """The same page as :meth:`to_html`, printed to PDF by headless Chromium, atomically."""
+        from scorecard.report import write_pdf
+
+        return write_pdf(path, **{**self.report_inputs(place=place, progress_from=progress_from), **options})
 
 
 def _composite_with_weights(scores: np.ndarray, weights: np.ndarray, max_missing: int) -> np.ndarray:

@@ -29,7 +29,7 @@ from scorecard.errors import ChartError
 __all__ = ["heatmap"]
 
 _METHODS = {
-    "minmax": "0 = lowest place, 1 = highest (direction-adjusted)",
+    "minmax": "{low:g} = worst place, {high:g} = best (direction-adjusted)",
     "zscore": "standard deviations from the mean of the places",
     "percentile": "percentile among the places",
 }
@@ -113,8 +113,9 @@ def heatmap(
         focus_name = ""
     place_order = places["place_name"].astype(str).tolist()
     rows = frame.drop_duplicates("indicator")
-    if "domain" in frame:
-        rows = rows.sort_values("domain", kind="stable")
+    domain = next((c for c in ("indicator_domain", "domain") if c in frame), None)  # Scorecard.scores: indicator_domain
+    if domain is not None:
+        rows = rows.sort_values(domain, kind="stable")
     row_order = rows["indicator_label"].astype(str).tolist()
 
     x = alt.X("place_name:N", sort=place_order, title=None,
@@ -134,8 +135,11 @@ def heatmap(
         x=x, y=y, text="text:N", color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("#1A1A1A")))
     layered = alt.layer(cells, text).properties(width=cell_width * len(place_order), height=cell_height * len(row_order))
     method = str(scores.attrs.get("method", ""))
+    scale = json.loads(scores.attrs["scale"]) if isinstance(scores.attrs.get("scale"), str) else None
+    scale = scale if isinstance(scale, list) and len(scale) == 2 else [0, 1]
+    meaning = _METHODS.get(method, "see method notes").format(low=scale[0], high=scale[-1])
     subtitle = [
-        f"Colour: {method} score ({_METHODS.get(method, 'see method notes')}); text: the estimate"
+        f"Colour: {method} score ({meaning}); text: the estimate"
         if estimates is not None else f"Colour and text: {method} score",
         theme.source_line(source, [int(scores.attrs["year"])] if scores.attrs.get("year") not in (None, "") else None,
                           dollars=False),

@@ -185,14 +185,25 @@ def render_html(
     figures = []
     if draw_charts:
         figures = _figures(est, code, year, cohort, reference, indicators, scores, ranks, progress, trajectories, gaps)
-    statements, rule = [], ""
+    statements, rule, omitted = [], "", ""
     if progress is not None and len(progress):
         mine = progress[progress["place"].astype(str).eq(str(code))]
+        if "cohort" in mine:
+            # Every statement of the card's cohort and the reference; of other cohorts (arrival cohorts) only
+            # the gains and losses: the rest are counted in one line (all of them are in the progress table).
+            headline = mine["cohort"].astype(str).isin([str(cohort), str(reference)])
+            shown = headline | mine["direction"].isin(["gain", "loss"])
+            rest = mine.loc[~shown, "direction"].value_counts()
+            if len(rest):
+                omitted = (f"{int(rest.sum())} further statements about arrival cohorts are not listed: "
+                           + ", ".join(f"{n} {d}" for d, n in rest.items()) + ".")
+            mine = mine[shown]
         unit = mine["indicator"].map(_frames.units_of(est)).fillna("number").reset_index(drop=True)
         change = _by_unit(mine["change"], unit, signed=True)
         moe = _by_unit(mine["moe90"], unit, moe=True)
-        statements = [{"sentence": s, "change": c, "moe": m, "direction": d}
-                      for s, c, m, d in zip(mine["sentence"], change, moe, mine["direction"])]
+        statements = [{"sentence": s, "change": c if np.isfinite(v) else "", "moe": m, "direction": d}
+                      for s, c, m, d, v in zip(mine["sentence"], change, moe, mine["direction"],
+                                               mine["change"].to_numpy(dtype=float))]
         rule = progress.attrs.get("rule") or "each change tested at the 90% level"
     context = {
         "title": title or f"{name}: immigrant integration scorecard",
@@ -205,6 +216,7 @@ def render_html(
         "figures": figures,
         "statements": statements,
         "rule": rule,
+        "omitted": omitted,
         "ranks": _rank_rows(ranks, code),
         "scoring": scores.attrs.get("method") if scores is not None else None,
         "provenance": _provenance(est, code, coverage),

@@ -235,8 +235,13 @@ def progress_table(
     frame["sentence"] = [
         _sentence(row, labels, units, first, last, start_label, end_label) for row in frame.itertuples(index=False)
     ]
+    tested = int(np.isfinite(frame["p_value"].to_numpy(dtype=float)).sum()) if "p_value" in frame else len(frame)
     frame.attrs.update(
-        se_method=se_method, fdr="none (each change at 90%)" if fdr is None else f"Benjamini-Hochberg at {fdr}"
+        se_method=se_method,
+        fdr="none (each change at 90%)" if fdr is None else f"Benjamini-Hochberg at {fdr}",
+        rule=("each change tested on its own at the 90% level" if fdr is None else
+              f"false discovery rate held at {fdr:.0%} over the {tested} changes tested together "
+              "(Benjamini-Hochberg)"),
     )
     return frame
 
