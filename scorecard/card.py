@@ -619,7 +619,8 @@ class Scorecard:
         kind : {"heatmap", "peers", "rank_set", "trajectory", "progress", "gap", ...}
             A registered chart kind (:func:`scorecard.charts.available`).
         place : str, optional
-            Place code or name for per-place charts (trajectory, gap); default the card's focus.
+            Place code or name: the place of per-place charts (trajectory, gap) and the one highlighted
+            in the others; default the card's focus.
         indicator : str, optional
             For peers, trajectory and progress charts; default the card's first indicator.
         **options
@@ -628,8 +629,8 @@ class Scorecard:
         """
         from scorecard import charts
 
-        focus = self.focus or None
-        code = resolve_places(self._full, [place], "Scorecard.chart")[0] if place is not None else focus
+        code = resolve_places(self._full, [place], "Scorecard.chart")[0] if place is not None else (self.focus or None)
+        focus = code  # the place asked for is the one highlighted (default the card's focus)
         key = indicator or self.indicators[0]
         if kind == "heatmap":
             return charts.chart(kind, self.scores, estimates=self.estimates, focus=focus, **options)

@@ -35,7 +35,14 @@ import xarray as xr
 from scorecard.cli.config import ConfigError, RunConfig, key_path, resolved_toml
 from scorecard.errors import PlaceError
 
-__all__ = ["load_estimates", "select_places", "run", "progress_bar"]
+__all__ = ["load_estimates", "select_places", "run", "progress_bar", "write_reports", "run_demo", "slug"]
+
+#: Charts written as PNG beside each city's report: (file stem, kind, options).
+REPORT_CHARTS = (
+    ("scorecard-heatmap", "heatmap", {}),
+    ("rank-set", "rank_set", {}),
+    ("peers", "peers", {}),
+)
 
 
 def progress_bar(items: Sequence, *, description: str, quiet: bool = False):
@@ -74,6 +81,161 @@ def select_places(est: xr.Dataset, names: Sequence[str], *, where: str = "places
     if problems:
         raise PlaceError("\n".join(problems))
     return found
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a place name.
+
+    Examples
+    --------
+    >>> slug("Brisaleña city, TX")
+    'brisalena-city-tx'
+    """
+    import re
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "place"
+
+
+def write_reports(
+    card,
+    out: Path,
+    *,
+    places: Sequence[str],
+    formats: Sequence[str] = ("html", "pdf", "png"),
+    progress_from: int | None = None,
+    coverage=None,
+    echo: Callable = print,
+    quiet: bool = False,
+    title: str = "Immigrant integration scorecards",
+    note: str = "",
+) -> dict[str, Path]:
+    """Each place's one-page report (HTML, PDF) and its charts (PNG), and an index page linking them.
+
+    Returns kind -> path of every file written (``index`` is the index page).
+    """
+    from scorecard.charts import save
+    from scorecard.report import write_index, write_pdf
+
+    written: dict[str, Path] = {}
+    pages: dict[str, Path] = {}
+    names = dict(zip(card.scores["place"].values.tolist(), card.scores["place_name"].values.astype(str)))
+    timings: dict[str, float] = {"html": 0.0, "pdf": 0.0, "png": 0.0}
+    for code in progress_bar(list(places), description="reports", quiet=quiet):
+        name = names.get(code, code)
+        folder = out / slug(name)
+        started = time.perf_counter()
+        inputs = card.report_inputs(place=code, progress_from=progress_from)
+        if coverage is not None:
+            inputs["coverage"] = coverage
+        if "html" in formats:
+            from scorecard.report import write_html
+
+            pages[name] = written[f"{slug(name)}_html"] = write_html(folder / "report.html", **inputs)
+            timings["html"] += time.perf_counter() - started
+        if "pdf" in formats:
+            started = time.perf_counter()
+            written[f"{slug(name)}_pdf"] = write_pdf(folder / "report.pdf", html=pages.get(name), **(
+                {} if name in pages else inputs))
+            timings["pdf"] += time.perf_counter() - started
+            pages.setdefault(name, written[f"{slug(name)}_pdf"])
+        if "png" in formats:
+            started = time.perf_counter()
+            for stem, kind, options in REPORT_CHARTS:
+                written[f"{slug(name)}_{stem}"] = save(card.chart(kind, place=code, **options),
+                                                       folder / "charts" / f"{stem}.png")
+            for indicator in card.indicators[:2]:
+                chart = card.chart("trajectory", place=code, indicator=indicator)
+                written[f"{slug(name)}_trajectory_{indicator}"] = save(
+                    chart, folder / "charts" / f"trajectory-{indicator}.png")
+            timings["png"] += time.perf_counter() - started
+    if pages:
+        written["index"] = write_index(out / "index.html", pages, title=title, note=note)
+    echo("report seconds: " + ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in timings.items() if seconds))
+    return written
+
+
+def run_demo(output: str | Path, *, scale: str = "demo", refresh: bool = False, reports: bool = True,
+             formats: Sequence[str] = ("html", "pdf", "png"), echo: Callable = print,
+             quiet: bool = False) -> dict[str, Path]:
+    """The demo: synthetic ACS PUMS files -> estimates -> a scorecard of the six demo cities -> their reports.
+
+    Writes ``estimates.{csv,parquet,json,nc}``, ``scorecard.csv`` and, with ``reports``, each city's
+    ``<city>/report.html``, ``report.pdf`` and ``charts/*.png``, and ``index.html``.
+    """
+    import warnings
+
+    import scorecard as sc
+    from cohorts import ArrivalCohorts
+    from scorecard.atomic import atomic_write
+    from scorecard.output import write_estimates
+
+    out = Path(output)
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        paths = sc.datasets.demo_paths(scale=scale, refresh=refresh)
+        micro = sc.datasets.demo(scale=scale)
+        places = sc.Places.from_crosswalk(list(paths["crosswalks"].values()))
+    echo(f"Read {micro!r}")
+    echo(str(micro.report))
+    negative = {k: n for k, n in micro.negative_replicate_weights.items() if n}
+    if negative:
+        echo(f"  records with a negative replicate weight (kept, as published): {negative}")
+    for message in dict.fromkeys(f"{type(w.message).__name__}: {w.message}" for w in caught):
+        echo(f"warning: {message}")
+    est = sc.estimate(micro, list(DEMO_INDICATORS), places=places, cohorts=ArrivalCohorts.decades(1970, 2020),
+                      keep_replicates=True)
+    written = {f"estimates_{k}": v for k, v in write_estimates(est, out).items()}
+    written["estimates_netcdf"] = atomic_write(out / "estimates.nc", lambda p: est.to_netcdf(p))
+    echo(f"Estimated {est.sizes['indicator']} indicators x {est.sizes['place']} places x {est.sizes['year']} years "
+         f"x {est.sizes['cohort']} cohorts in {time.perf_counter() - started:.1f} s.")
+    year = int(est["year"].max())
+    card = sc.Scorecard(est, year=year, cohort="foreign_born", indicators=list(DEMO_CARD))
+    written["scorecard_csv"] = card.to_csv(out / "scorecard.csv")
+    _print_card(card, echo)
+    if reports:
+        started = time.perf_counter()
+        first = int(est["year"].min())
+        progress_from = first + 5 if year - first > 5 else first
+        written.update(write_reports(card, out, places=card.places, formats=formats, progress_from=progress_from,
+                                     coverage=places.coverage, echo=echo, quiet=quiet,
+                                     title="Immigrant integration scorecards: demo cities (synthetic data)",
+                                     note="Synthetic ACS PUMS files with known truth; see docs/demo_data.md."))
+        echo(f"Wrote {len(card.places)} city reports in {time.perf_counter() - started:.1f} s.")
+    return written
+
+
+#: Indicators the demo estimates, and those on its scorecard (one per idea: no complements).
+DEMO_INDICATORS = ("english_very_well", "limited_english", "naturalized", "naturalized_among_eligible",
+                   "homeownership", "above_200pct_poverty", "in_poverty", "median_household_income",
+                   "median_personal_earnings", "population")
+DEMO_CARD = ("english_very_well", "naturalized_among_eligible", "homeownership", "above_200pct_poverty",
+             "median_household_income")
+
+
+def _print_card(card, echo: Callable) -> None:
+    scores = card.scores
+    import pandas as pd
+
+    rows = []
+    for i, code in enumerate(scores["place"].values):
+        row = {"place": str(scores["place_name"].values[i])}
+        for key in card.indicators:
+            value = card.estimates.sel(indicator=key, place=code).squeeze()
+            estimate, moe = float(value["estimate"]), float(value["moe90"])
+            unit = str(value["unit"].values)
+            row[key] = (f"${estimate:,.0f} ± {moe:,.0f}" if unit == "dollars" else
+                        f"{100 * estimate:.1f} ± {100 * moe:.1f}")
+        lower, upper = float(scores["composite_lower"].values[i]), float(scores["composite_upper"].values[i])
+        row["composite"] = f"{float(scores['composite'].values[i]):.2f} ({lower:.2f}-{upper:.2f})"
+        rows.append(row)
+    caveat = " (2020: experimental weights)" if bool(card.estimates["experimental_weights"].any()) else ""
+    echo(f"\nForeign-born residents, {card.year}{caveat}: estimate ± 90% MOE (percent or dollars), composite "
+         f"{card.method} score {card.scale[0]:g}-{card.scale[1]:g} with its 90% bounds:")
+    with pd.option_context("display.width", 250, "display.max_columns", 20):
+        echo(pd.DataFrame(rows).to_string(index=False))
 
 
 def _demo_estimates(config: RunConfig, indicator_keys: list[str], echo: Callable) -> xr.Dataset:
