@@ -35,8 +35,10 @@ _EXPORTS = {
     "build_estimates": "scorecard.estimates",
     "merge_estimates": "scorecard.estimates",
     "to_frame": "scorecard.estimates",
+    "office_impact": "scorecard.impact",
+    "impact_statement": "scorecard.impact",
 }
-_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "uncertainty"}
+_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "uncertainty", "impact"}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 

@@ -37,6 +37,7 @@ __all__ = [
     "CohortDefinitionError",
     "TableError",
     "EstimatesContractError",
+    "ImpactError",
 ]
 
 
@@ -212,4 +213,11 @@ class EstimatesContractError(MessageError, ValueError):
 
     The message lists every problem found at once, each naming the variable,
     coordinate or attribute and what to do.
+    """
+
+
+class ImpactError(MessageError, ValueError):
+    """An office-impact analysis cannot be run with the events and estimates given.
+
+    The message names the places, years or event times that are missing and what to do.
     """
