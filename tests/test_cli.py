@@ -1,10 +1,16 @@
-"""The command line: `scorecard demo` runs the pipeline end to end and writes its files atomically."""
+"""The command line: demo, build from a config, estimate, ingest; exit codes and one-line errors."""
 
 from __future__ import annotations
 
+import importlib
+import tomllib
+
 import pandas as pd
+import pytest
+import xarray as xr
 
 from scorecard.cli import main
+from scorecard.cli.config import ConfigError, load_config
 
 
 def test_demo_writes_estimates_with_uncertainty(tmp_path, capsys):
@@ -12,7 +18,8 @@ def test_demo_writes_estimates_with_uncertainty(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "records read" in printed and "wrote csv" in printed
     table = pd.read_csv(tmp_path / "estimates.csv")
-    for column in ["indicator", "place", "year", "cohort", "estimate", "se", "moe90", "cv", "n_unweighted", "reliable"]:
+    for column in ["indicator", "place", "year", "cohort", "estimate", "se", "moe90", "cv", "n_unweighted", "reliable",
+                   "experimental_weights", "period_start", "place_name"]:
         assert column in table.columns
     assert set(table["cohort"]) >= {"native", "foreign_born", "2000-2009"}
     assert (table["moe90"].dropna() > 0).any()
@@ -22,3 +29,119 @@ def test_demo_writes_estimates_with_uncertainty(tmp_path, capsys):
 def test_indicators_lists_builtins(capsys):
     assert main(["indicators"]) == 0
     assert "naturalized_among_eligible" in capsys.readouterr().out
+
+
+def _config(tmp_path, body: str):
+    path = tmp_path / "run.toml"
+    path.write_text(body)
+    return path
+
+
+DEMO_CONFIG = """
+[data]
+demo = "small"
+[places]
+names = ["Alderport city, WA", "Dunmere city, GA"]
+[scorecard]
+indicators = ["naturalized", "homeownership", "limited_english"]
+[output]
+dir = "out"
+formats = ["csv", "netcdf"]
+"""
+
+
+def _place_names():
+    import scorecard as sc
+
+    paths = sc.datasets.demo_paths(scale="small")
+    places = sc.Places.from_crosswalk(list(paths["crosswalks"].values()))
+    return sorted(set(places.table["place_name"]))
+
+
+def test_build_runs_a_config_and_writes_the_resolved_config(tmp_path, capsys):
+    names = ["Alderport city, WA", "Dunmere city, GA"]
+    assert set(names) <= set(_place_names())
+    config = _config(tmp_path, DEMO_CONFIG)
+    assert main(["build", str(config), "--quiet"]) == 0
+    out = tmp_path / "out"
+    est = xr.open_dataset(out / "estimates.nc")
+    assert sorted(est["place_name"].values.tolist()) == sorted(names)
+    assert est["indicator"].values.tolist() == ["naturalized", "homeownership", "limited_english"]
+    table = pd.read_csv(out / "estimates.csv")
+    assert len(table) == est["estimate"].size
+    resolved = tomllib.loads((out / "run-config.toml").read_text())
+    assert resolved["scorecard"]["method"] == "minmax" and resolved["data"]["demo"] == "small"
+    assert "integration-scorecard" in (out / "run-config.toml").read_text()
+    # the resolved config runs again to the same numbers
+    again = load_config(out / "run-config.toml")
+    assert again.places == load_config(config).places
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('[data]\ndemo = "small"\n[scorecard]\nyaer = 2022\n[output]\ndir = "o"', "[scorecard].yaer: unknown key; did you mean 'year'?"),
+        ('[data]\ndemo = "small"\n[scorecard]\nyear = "2022"\n[output]\ndir = "o"', "[scorecard].year: expected a whole number; got '2022'"),
+        ('[data]\ntables = ["nope.csv"]\n[output]\ndir = "o"', "[data].tables[0]: no such file"),
+        ('[data]\ndemo = "small"\n', "[output].dir: required"),
+        ('[data]\ndemo = "small"\n[output]\ndir = "o"\nformats = ["csv", "docx"]', "[output].formats[1]: 'docx' is not one of"),
+        ('[dta]\ndemo = "small"\n[output]\ndir = "o"', "[dta]: unknown section; did you mean [data]?"),
+        ('[data]\ndemo = "small"\n[output\ndir = "o"', "not valid TOML"),
+        ('[output]\ndir = "o"', "[data]: give tables = [...]"),
+    ],
+)
+def test_config_errors_name_the_key_path(tmp_path, capsys, body, expected):
+    config = _config(tmp_path, body)
+    with pytest.raises(ConfigError, match=None) as excinfo:
+        load_config(config)
+    assert expected in str(excinfo.value)
+    assert main(["build", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    assert all(line.startswith("error: ") for line in err.strip().splitlines())
+
+
+def test_place_not_in_the_data_suggests_the_closest(tmp_path, capsys):
+    name = _place_names()[0]
+    typo = name[:3] + name[4:]  # one letter dropped
+    config = _config(tmp_path, DEMO_CONFIG.replace('["Alderport city, WA", "Dunmere city, GA"]', f'["{name}", "{typo}"]'))
+    assert main(["build", str(config), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f'[places].names[1]: {typo!r} is not in the data; did you mean {name!r}' in err
+
+
+def test_unknown_indicator_and_bad_year(tmp_path, capsys):
+    config = _config(tmp_path, DEMO_CONFIG.replace('"naturalized", ', '"naturalised", '))
+    assert main(["build", str(config), "--quiet"]) == 2
+    assert "[scorecard].indicators[0]: 'naturalised' is not a registered indicator; did you mean 'naturalized'" in capsys.readouterr().err
+    config = _config(tmp_path, DEMO_CONFIG.replace("[scorecard]\n", "[scorecard]\nyear = 1999\n"))
+    assert main(["build", str(config), "--quiet"]) == 2
+    assert "[scorecard].year: 1999 is not in the data" in capsys.readouterr().err
+
+
+def test_parameter_errors_exit_2_and_internal_errors_exit_1(tmp_path, capsys, monkeypatch):
+    assert main(["estimate", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "give --tables FILES" in capsys.readouterr().err
+    cli_main = importlib.import_module("scorecard.cli.main")
+
+    def broken(args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli_main, "_indicators", broken)
+    assert main(["indicators"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error (RuntimeError: boom); rerun with --debug" in err and "Traceback" not in err
+    assert main(["--debug", "indicators"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_estimate_from_published_tables(tmp_path, capsys, shared_data):
+    from tests.conftest import shared_file
+
+    folder = shared_file(shared_data, "real/acs1_state_tables_ncnw/2016")
+    out = tmp_path / "table.csv"
+    code = main(["estimate", "--tables", str(folder), "--indicators", "in_poverty", "--out", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    table = pd.read_csv(out)
+    assert {"estimate", "moe90", "reliable", "period_start", "experimental_weights"} <= set(table.columns)
+    assert set(table["indicator"]) == {"in_poverty"} and table["place"].nunique() >= 50
