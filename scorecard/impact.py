@@ -25,12 +25,19 @@ effects of Callaway and Sant'Anna (2021) instead:
 
 Places count equally. Inference is a Rademacher multiplier bootstrap of the
 place-level influence functions (one multiplier per place, shared by all its
-years: clustered by place). A place's observed change includes its survey
-sampling error, so the bootstrap SE carries sampling error *and* city-level
-variation; ``se_sampling`` beside it is the survey sampling error alone, from
-the replicate estimates when the Dataset has them (places of one year share
-replicates) and from ``se`` with independence otherwise. ``pretrend_p`` is a
-Wald test, with the bootstrap covariance, that all pre-opening effects are 0.
+years: clustered by place); each group's deviations are scaled so that their
+squares sum to the unbiased ``s² / n`` (Callaway and Sant'Anna's ``/ n`` is
+too small with four places in a group). A place's observed change includes
+its survey sampling error, so the bootstrap SE carries sampling error *and*
+city-level variation; ``se_sampling`` beside it is the survey sampling error
+alone, from the replicate estimates when the Dataset has them (places of one
+year share replicates; years are independent) and from ``se`` with
+independence otherwise. Intervals use t critical values with (treated places
+- 1) degrees of freedom, the usual reference with few clusters; ``moe90`` is
+that 90% half-width. ``pretrend_p`` tests that all pre-opening effects are 0:
+the Wald statistic with the bootstrap's covariance read as Hotelling's T² with
+the number of treated places as sample size (conservative: it rejected 5% of
+simulated panels without a pre-trend at the 10% level).
 
 Examples
 --------
@@ -55,14 +62,13 @@ from scipy import stats
 
 from scorecard.errors import ImpactError
 from scorecard.estimates import validate_estimates
-from scorecard.uncertainty import SDR_SCALE, critical_value, sdr_variance
+from scorecard.uncertainty import SDR_SCALE, sdr_variance
 
 __all__ = ["office_impact", "impact_statement", "MIN_TREATED_FOR_CLAIM"]
 
 COMPARISONS = ("not_yet_treated", "never_treated")
 #: Below this many treated places :func:`impact_statement` draws no conclusion.
 MIN_TREATED_FOR_CLAIM = 5
-_IQR_Z = stats.norm.ppf(0.75) - stats.norm.ppf(0.25)
 
 
 def _events_series(events, places: list[str]) -> tuple[pd.Series, list[str]]:
@@ -294,17 +300,17 @@ def office_impact(
     rng = np.random.default_rng(seed)
     multipliers = rng.choice(np.array([-1.0, 1.0]), size=(draws, n_places))
     boot = multipliers @ influence.T  # (draws, event times + 1): deviations from the point estimates
-    q75, q25 = np.percentile(boot, [75, 25], axis=0)
-    se = (q75 - q25) / _IQR_Z
+    se = boot.std(axis=0)
     se[np.isnan(point)] = np.nan
     sampling_var, sampling_method = _sampling_variance(np.einsum("qk,kpy->qpy", matrix, coef), cells.isel(place=np.flatnonzero(keep)), col)
     se_sampling = np.where(np.isnan(point), np.nan, np.sqrt(sampling_var))
-    z = critical_value(level)
+    # Few treated places: t reference with (treated places - 1) degrees of freedom, as for few clusters.
+    n_treated_places = int(np.isfinite(group_year).sum())
+    z, z90 = (stats.t.ppf(0.5 + lv / 2, n_treated_places - 1) for lv in (level, 0.90))
 
     # Joint pre-trend test: Wald statistic with the multiplier bootstrap's covariance (exactly Ψ Ψ'), read as
     # Hotelling's T² with the number of treated places as sample size (F reference; conservative with few places).
     pre = (event_times < 0) & (totals[:, 0] > 0)
-    n_treated_places = int(np.isfinite(group_year).sum())
     if pre.any():
         theta, contributions = point[:-1][pre], influence[:-1][pre]
         covariance = contributions @ contributions.T
@@ -330,7 +336,7 @@ def office_impact(
         {
             "effect": ("event_time", point[:-1]),
             "se": ("event_time", se[:-1]),
-            "moe90": ("event_time", critical_value(0.90) * se[:-1]),
+            "moe90": ("event_time", z90 * se[:-1]),
             "lower": ("event_time", point[:-1] - z * se[:-1]),
             "upper": ("event_time", point[:-1] + z * se[:-1]),
             "se_sampling": ("event_time", se_sampling[:-1]),
@@ -338,10 +344,10 @@ def office_impact(
             "n_comparison": ("event_time", n_comparison),
             "att": att,
             "att_se": att_se,
-            "att_moe90": critical_value(0.90) * att_se,
+            "att_moe90": z90 * att_se,
             "att_lower": att - z * att_se,
             "att_upper": att + z * att_se,
-            "att_p": float(2 * stats.norm.sf(abs(att / att_se))) if att_se > 0 else np.nan,
+            "att_p": float(2 * stats.t.sf(abs(att / att_se), n_treated_places - 1)) if att_se > 0 else np.nan,
             "att_se_sampling": se_sampling[-1],
             "pretrend_p": pretrend_p,
             "pretrend_stat": stat,
@@ -361,7 +367,8 @@ def office_impact(
             "window": json.dumps(list(window)),
             "draws": draws,
             "method": "Callaway-Sant'Anna (2021) group-time ATT, varying base period, places weighted equally; "
-            "Rademacher multiplier bootstrap clustered by place (SE from the interquartile range, as R did)",
+            "Rademacher multiplier bootstrap clustered by place (SE = SD of the draws), intervals with t critical values "
+            "on (treated places - 1) degrees of freedom",
             "sampling_method": sampling_method,
             "n_places": n_places,
             "n_treated_places": int(np.isfinite(group_year).sum()),
@@ -408,7 +415,7 @@ def impact_statement(result: xr.Dataset) -> str:
     >>> est, events = simulate_impact(effect=0.05, seed=3)
     >>> text = impact_statement(office_impact(est, events, indicator="naturalized"))
     >>> text.split(". ")[0]
-    "After the offices opened, 'Naturalized citizens among the foreign-born' (foreign-born residents) rose by 4.6 percentage points more than in comparison cities (90% interval: 3.5 to 5.7 percentage points)"
+    "After the offices opened, 'Naturalized citizens among the foreign-born' (foreign-born residents) rose by 4.6 percentage points more than in comparison cities (90% interval: 3.4 to 5.8 percentage points)"
     """
     attrs = result.attrs
     unit, level = attrs.get("unit", ""), float(attrs.get("level", 0.90))
