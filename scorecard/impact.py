@@ -53,6 +53,7 @@ True
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -231,6 +232,14 @@ def office_impact(
     places = [str(p) for p in cells["place"].values]
     years = np.sort(cells["year"].values.astype(int))
     cells = cells.sel(year=years)
+    if "period_start" in cells.coords and (cells["year"].values != cells["period_start"].values).any():
+        warnings.warn(
+            "The estimates are multi-year (5-year ACS) periods: an opening year falls inside several overlapping "
+            "periods, so effects are smeared over event times, and se_sampling treats the periods as independent, "
+            "which understates it. Use 1-year estimates where the places have them.",
+            UserWarning,
+            stacklevel=2,
+        )
     opening, unknown_year = _events_series(events, places)
     outside = opening[(opening <= years[0]) | (opening > years[-1])]
     if len(outside):

@@ -239,3 +239,11 @@ def test_bad_parameters(simulated):
         office_impact(est, events, indicator="naturalized", comparison="later")
     with pytest.raises(ImpactError, match="cohort 'native' is not in"):
         office_impact(est, events, indicator="naturalized", cohort="native")
+
+
+def test_five_year_periods_warn(simulated):
+    est, events = simulated
+    frame = to_frame(est)
+    five_year = estimates_from_frame(frame[["indicator", "place", "year", "cohort", "estimate", "se"]], survey="acs5")
+    with pytest.warns(UserWarning, match="multi-year"):
+        office_impact(five_year, events, indicator="naturalized")
