@@ -38,7 +38,10 @@ _EXPORTS = {
     "office_impact": "scorecard.impact",
     "impact_statement": "scorecard.impact",
 }
-_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "uncertainty", "impact"}
+_SUBMODULES = {
+    "datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "uncertainty", "charts",
+    "report", "impact",
+}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 

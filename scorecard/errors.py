@@ -37,6 +37,8 @@ __all__ = [
     "CohortDefinitionError",
     "TableError",
     "EstimatesContractError",
+    "ChartError",
+    "ReportError",
     "ImpactError",
 ]
 
@@ -214,6 +216,14 @@ class EstimatesContractError(MessageError, ValueError):
     The message lists every problem found at once, each naming the variable,
     coordinate or attribute and what to do.
     """
+
+
+class ChartError(MessageError, ValueError):
+    """Data handed to a chart lacks what the chart draws, or an option is invalid."""
+
+
+class ReportError(MessageError, ValueError):
+    """A report cannot be written with the inputs given (or its PDF renderer failed)."""
 
 
 class ImpactError(MessageError, ValueError):
