@@ -374,6 +374,7 @@ def office_impact(
             "comparison": comparison,
             "level": level,
             "window": json.dumps(list(window)),
+            "years": json.dumps(years.tolist()),
             "draws": draws,
             "method": "Callaway-Sant'Anna (2021) group-time ATT, varying base period, places weighted equally; "
             "Rademacher multiplier bootstrap clustered by place (SE = SD of the draws), intervals with t critical values "

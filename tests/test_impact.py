@@ -247,3 +247,25 @@ def test_five_year_periods_warn(simulated):
     five_year = estimates_from_frame(frame[["indicator", "place", "year", "cohort", "estimate", "se"]], survey="acs5")
     with pytest.warns(UserWarning, match="multi-year"):
         office_impact(five_year, events, indicator="naturalized")
+
+
+# ---------------------------------------------------------------------------------------------- chart
+
+
+def test_event_study_chart_draws_the_result(simulated):
+    from scorecard.charts import chart
+    from scorecard.charts.export import data_values, spec_of
+    from scorecard.errors import ChartError
+
+    result = office_impact(*simulated, indicator="naturalized")
+    drawn = chart("event_study", result)
+    points = data_values(drawn, layer=2)
+    np.testing.assert_allclose([row["effect"] for row in points], result["effect"].values, rtol=1e-12)
+    np.testing.assert_allclose([row["lower"] for row in data_values(drawn, layer=1)], result["lower"].values, rtol=1e-12)
+    marks = data_values(drawn, layer=0)[0]
+    assert marks["value"] == 0.0 and marks["x"] == -0.5 and marks["label"] == "office opens"
+    assert [row["period"] for row in points].count("before opening") == 4
+    subtitle = " ".join(spec_of(drawn)["title"]["subtitle"])
+    assert "Average effect after opening: +" in subtitle and "pre-opening check p = " in subtitle
+    with pytest.raises(ChartError, match="office_impact"):
+        chart("event_study", to_frame(simulated[0]))
