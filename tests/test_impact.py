@@ -269,3 +269,14 @@ def test_event_study_chart_draws_the_result(simulated):
     assert "Average effect after opening: +" in subtitle and "pre-opening check p = " in subtitle
     with pytest.raises(ChartError, match="office_impact"):
         chart("event_study", to_frame(simulated[0]))
+
+
+def test_city_report_has_the_impact_section(simulated):
+    from scorecard.report.html import render_html
+
+    est, events = simulated
+    result = office_impact(est, events, indicator="naturalized")
+    page = render_html(place="S01", estimates=est, impact=result, indicators=["naturalized"])
+    assert '<section id="impact">' in page and impact_statement(result).split(". ")[0].replace("'", "&#39;") in page
+    assert 'id="event-study"' in page and "<svg" in page.split('id="impact"')[1]
+    assert '<section id="impact">' not in render_html(place="S01", estimates=est, draw_charts=False)
