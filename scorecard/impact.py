@@ -158,7 +158,7 @@ def _deviations(change: np.ndarray, members: np.ndarray) -> np.ndarray:
     return np.where(members, (change - change[members].mean()) / np.sqrt(n * (n - 1)), 0.0)
 
 
-def _sampling_variance(coef: np.ndarray, cells: xr.Dataset, years_index: dict) -> tuple[np.ndarray, str]:
+def _sampling_variance(coef: np.ndarray, cells: xr.Dataset) -> tuple[np.ndarray, str]:
     """Sampling variance of linear combinations ``coef`` (k, place, year) of the estimates."""
     if "replicate_estimate" in cells:
         rep = np.nan_to_num(cells["replicate_estimate"].transpose("place", "year", "replicate").values)
@@ -311,7 +311,7 @@ def office_impact(
     boot = multipliers @ influence.T  # (draws, event times + 1): deviations from the point estimates
     se = boot.std(axis=0)
     se[np.isnan(point)] = np.nan
-    sampling_var, sampling_method = _sampling_variance(np.einsum("qk,kpy->qpy", matrix, coef), cells.isel(place=np.flatnonzero(keep)), col)
+    sampling_var, sampling_method = _sampling_variance(np.einsum("qk,kpy->qpy", matrix, coef), cells.isel(place=np.flatnonzero(keep)))
     se_sampling = np.where(np.isnan(point), np.nan, np.sqrt(sampling_var))
     # Few treated places: t reference with (treated places - 1) degrees of freedom, as for few clusters.
     n_treated_places = int(np.isfinite(group_year).sum())

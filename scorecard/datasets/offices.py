@@ -36,6 +36,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from scorecard.errors import MissingColumnsError, UnreadableFileError
@@ -121,20 +122,20 @@ def city_offices(path: str | os.PathLike | None = None, *, crosswalk=None) -> pd
     table["place_name"] = pd.Series(pd.NA, index=table.index, dtype="string")
     unmatched: dict[str, str] = {}
     if crosswalk is not None:
-        by_name: dict[str, list[str]] = {}
-        for code, name in _place_names(crosswalk).items():
-            by_name.setdefault(name, []).append(code)
-        for row in table.itertuples():  # 26 offices: a loop over the table's rows, not over data records
-            base = CENSUS_NAMES.get((row.city, row.state), row.city)
-            candidates = [f"{base} {kind}, {row.state}" for kind in PLACE_KINDS]
-            found = [(name, code) for name in candidates for code in by_name.get(name, [])]
-            label = f"{row.city}, {row.state}"
-            if len(found) == 1:
-                table.loc[row.Index, ["place_name", "place"]] = found[0]
-            elif not found:
-                unmatched[label] = f"no crosswalk place is named {base} <kind>, {row.state}"
-            else:
-                unmatched[label] = f"several crosswalk places match: {sorted(name for name, _ in found)}"
+        names = pd.Series(_place_names(crosswalk), name="place_name").rename_axis("place").reset_index()
+        base = [CENSUS_NAMES.get(key, key[0]) for key in zip(table["city"], table["state"])]
+        wanted = pd.DataFrame({"office": np.repeat(table.index, len(PLACE_KINDS)),
+                               "place_name": [f"{b} {kind}, {s}" for b, s in zip(base, table["state"]) for kind in PLACE_KINDS]})
+        found = wanted.merge(names, on="place_name")
+        count = found.groupby("office").size().reindex(table.index, fill_value=0)
+        single = found[found["office"].map(count).eq(1)].set_index("office")
+        table.loc[single.index, "place"] = single["place"]
+        table.loc[single.index, "place_name"] = single["place_name"]
+        several = found[found["office"].map(count).gt(1)].groupby("office")["place_name"].agg(sorted)
+        label = table["city"] + ", " + table["state"]
+        reasons = {i: f"no crosswalk place is named {base[i]} <kind>, {table.loc[i, 'state']}" for i in table.index[count.eq(0)]}
+        reasons |= {i: f"several crosswalk places match: {matches}" for i, matches in several.items()}
+        unmatched = {label[i]: reasons[i] for i in sorted(reasons)}  # in the table's order
     else:
         unmatched = {f"{c}, {s}": "no crosswalk given" for c, s in zip(table["city"], table["state"])}
     table.attrs["unmatched"] = unmatched
