@@ -37,8 +37,10 @@ __all__ = [
     "CohortDefinitionError",
     "TableError",
     "EstimatesContractError",
+    "ScoringError",
     "ChartError",
     "ReportError",
+    "OutOfRangeError",
     "ImpactError",
 ]
 
@@ -218,12 +220,20 @@ class EstimatesContractError(MessageError, ValueError):
     """
 
 
+class ScoringError(MessageError, ValueError):
+    """A scorecard, score or rank cannot be computed with the inputs given (names the input and what to do)."""
+
+
 class ChartError(MessageError, ValueError):
     """Data handed to a chart lacks what the chart draws, or an option is invalid."""
 
 
 class ReportError(MessageError, ValueError):
     """A report cannot be written with the inputs given (or its PDF renderer failed)."""
+
+
+class OutOfRangeError(MessageError, ValueError):
+    """A value lies outside the range its source allows (see ``scorecard/data/valid_ranges.csv``)."""
 
 
 class ImpactError(MessageError, ValueError):
