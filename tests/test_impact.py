@@ -60,6 +60,7 @@ def _differences_panel(est, events):
     return frame.set_index(["unit", "year"])[["estimate", "cohort"]]
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # raised inside differences 0.3.0 under pandas 3
 @pytest.mark.parametrize("comparison", ["not_yet_treated", "never_treated"])
 def test_group_time_and_event_effects_equal_the_differences_package(comparison):
     differences = pytest.importorskip("differences", reason="pip install -e '.[impact]' (the cross-check implementation)")
