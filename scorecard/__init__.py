@@ -41,6 +41,8 @@ _EXPORTS = {
     "register_method": "scorecard.scoring.methods",
     "available_methods": "scorecard.scoring.methods",
     "ScoringError": "scorecard.errors",
+    "office_impact": "scorecard.impact",
+    "impact_statement": "scorecard.impact",
 }
 _SUBMODULES = {
     "datasets",
@@ -56,6 +58,7 @@ _SUBMODULES = {
     "card",
     "charts",
     "report",
+    "impact",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

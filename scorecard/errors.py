@@ -41,6 +41,7 @@ __all__ = [
     "ChartError",
     "ReportError",
     "OutOfRangeError",
+    "ImpactError",
 ]
 
 
@@ -233,3 +234,10 @@ class ReportError(MessageError, ValueError):
 
 class OutOfRangeError(MessageError, ValueError):
     """A value lies outside the range its source allows (see ``scorecard/data/valid_ranges.csv``)."""
+
+
+class ImpactError(MessageError, ValueError):
+    """An office-impact analysis cannot be run with the events and estimates given.
+
+    The message names the places, years or event times that are missing and what to do.
+    """

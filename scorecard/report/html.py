@@ -34,6 +34,7 @@ from scorecard import charts
 from scorecard.atomic import atomic_write, atomic_write_text
 from scorecard.charts import _frames, theme
 from scorecard.errors import ChartError, ReportError
+from scorecard.impact import impact_statement
 from scorecard.report import browser
 
 __all__ = ["render_html", "write_html", "write_pdf", "write_index", "CSP", "chart_timings"]
@@ -163,6 +164,7 @@ def render_html(
     progress: pd.DataFrame | None = None,
     trajectories: xr.Dataset | None = None,
     gaps: xr.Dataset | None = None,
+    impact: xr.Dataset | None = None,
     coverage: pd.DataFrame | None = None,
     year: int | None = None,
     cohort: str = "foreign_born",
@@ -185,6 +187,9 @@ def render_html(
     figures = []
     if draw_charts:
         figures = _figures(est, code, year, cohort, reference, indicators, scores, ranks, progress, trajectories, gaps)
+        if impact is not None:
+            started = time.perf_counter()
+            figures.append({"section": "impact", "key": "event-study", "svg": _svg(charts.event_study(impact), "event-study", started)})
     statements, rule, omitted = [], "", ""
     if progress is not None and len(progress):
         mine = progress[progress["place"].astype(str).eq(str(code))]
@@ -217,6 +222,7 @@ def render_html(
         "statements": statements,
         "rule": rule,
         "omitted": omitted,
+        "impact": impact_statement(impact) if impact is not None else "",
         "ranks": _rank_rows(ranks, code),
         "scoring": scores.attrs.get("method") if scores is not None else None,
         "provenance": _provenance(est, code, coverage),
@@ -286,6 +292,9 @@ def write_html(path: str | os.PathLike, **inputs) -> Path:
         ``cohorts.trajectories(...)`` output drawn instead of the raw estimates.
     gaps : xarray.Dataset, optional
         ``cohorts.gap(...)``: the gap small multiples.
+    impact : xarray.Dataset, optional
+        ``sc.office_impact(...)``: the office-impact section (the result in plain words with its caveats,
+        and the event-study chart).
     coverage : pandas.DataFrame, optional
         ``Places.coverage``: how much of the city its PUMAs cover, by vintage.
     year : int, optional
