@@ -30,10 +30,11 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from scorecard.cli.config import ConfigError, RunConfig, key_path, resolved_toml
-from scorecard.errors import PlaceError
+from scorecard.errors import PlaceError, ScoringError
 
 __all__ = ["load_estimates", "select_places", "run", "progress_bar", "write_reports", "run_demo", "slug"]
 
@@ -122,6 +123,7 @@ def write_reports(
     pages: dict[str, Path] = {}
     names = dict(zip(card.scores["place"].values.tolist(), card.scores["place_name"].values.astype(str)))
     timings: dict[str, float] = {"html": 0.0, "pdf": 0.0, "png": 0.0}
+    skipped: dict[str, str] = {}
     for code in progress_bar(list(places), description="reports", quiet=quiet):
         name = names.get(code, code)
         folder = out / slug(name)
@@ -143,13 +145,19 @@ def write_reports(
         if "png" in formats:
             started = time.perf_counter()
             for stem, kind, options in REPORT_CHARTS:
-                written[f"{slug(name)}_{stem}"] = save(card.chart(kind, place=code, **options),
-                                                       folder / "charts" / f"{stem}.png")
+                try:
+                    chart = card.chart(kind, place=code, **options)
+                except ScoringError as err:  # e.g. fewer than 3 composites to rank: the report says why
+                    skipped.setdefault(stem, str(err))
+                    continue
+                written[f"{slug(name)}_{stem}"] = save(chart, folder / "charts" / f"{stem}.png")
             for indicator in card.indicators[:2]:
                 chart = card.chart("trajectory", place=code, indicator=indicator)
                 written[f"{slug(name)}_trajectory_{indicator}"] = save(
                     chart, folder / "charts" / f"trajectory-{indicator}.png")
             timings["png"] += time.perf_counter() - started
+    for stem, why in skipped.items():
+        echo(f"note: no {stem} chart: {why}")
     if pages:
         written["index"] = write_index(out / "index.html", pages, title=title, note=note)
     echo("report seconds: " + ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in timings.items() if seconds))
@@ -197,8 +205,8 @@ def run_demo(output: str | Path, *, scale: str = "demo", refresh: bool = False, 
     _print_card(card, echo)
     if reports:
         started = time.perf_counter()
-        first = int(est["year"].min())
-        progress_from = first + 5 if year - first > 5 else first
+        years = [int(y) for y in est["year"].values]
+        progress_from = max([y for y in years if y <= year - 10] or [min(years)])  # a decade of progress
         written.update(write_reports(card, out, places=card.places, formats=formats, progress_from=progress_from,
                                      coverage=places.coverage, echo=echo, quiet=quiet,
                                      title="Immigrant integration scorecards: demo cities (synthetic data)",
@@ -229,7 +237,9 @@ def _print_card(card, echo: Callable) -> None:
             row[key] = (f"${estimate:,.0f} ± {moe:,.0f}" if unit == "dollars" else
                         f"{100 * estimate:.1f} ± {100 * moe:.1f}")
         lower, upper = float(scores["composite_lower"].values[i]), float(scores["composite_upper"].values[i])
-        row["composite"] = f"{float(scores['composite'].values[i]):.2f} ({lower:.2f}-{upper:.2f})"
+        value = float(scores["composite"].values[i])
+        row["composite"] = f"{value:.2f} ({lower:.2f}-{upper:.2f})" if np.isfinite(value) else \
+            f"withheld ({int(scores['missing_inputs'].values[i])} inputs missing or unreliable)"
         rows.append(row)
     caveat = " (2020: experimental weights)" if bool(card.estimates["experimental_weights"].any()) else ""
     echo(f"\nForeign-born residents, {card.year}{caveat}: estimate ± 90% MOE (percent or dollars), composite "

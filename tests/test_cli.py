@@ -13,17 +13,30 @@ from scorecard.cli import main
 from scorecard.cli.config import ConfigError, load_config
 
 
-def test_demo_writes_estimates_with_uncertainty(tmp_path, capsys):
+def test_demo_writes_estimates_scorecard_and_reports(tmp_path, capsys):
     assert main(["demo", "--scale", "small", "--output", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "records read" in printed and "wrote csv" in printed
+    assert "records read" in printed and "wrote estimates_csv" in printed
+    assert f"Open the demo scorecards: {(tmp_path / 'index.html').resolve()}" in printed
     table = pd.read_csv(tmp_path / "estimates.csv")
     for column in ["indicator", "place", "year", "cohort", "estimate", "se", "moe90", "cv", "n_unweighted", "reliable",
                    "experimental_weights", "period_start", "place_name"]:
         assert column in table.columns
     assert set(table["cohort"]) >= {"native", "foreign_born", "2000-2009"}
     assert (table["moe90"].dropna() > 0).any()
-    assert not list(tmp_path.glob(".*.tmp")), "temporary files left behind"
+    scores = pd.read_csv(tmp_path / "scorecard.csv")
+    assert set(scores["level"]) == {"indicator", "domain", "composite"} and scores["place"].nunique() == 6
+    index = (tmp_path / "index.html").read_text()
+    cities = sorted(p for p in tmp_path.iterdir() if p.is_dir())
+    assert len(cities) == 6
+    for city in cities:
+        assert f'href="{city.name}/report.html"' in index
+        page = (city / "report.html").read_text()
+        assert "<svg" in page and "Scorecard among peer cities" in page
+        assert (city / "report.pdf").read_bytes()[:5] == b"%PDF-"
+        pngs = sorted((city / "charts").glob("*.png"))
+        assert len(pngs) >= 4 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert not list(tmp_path.rglob(".*.tmp")), "temporary files left behind"
 
 
 def test_indicators_lists_builtins(capsys):
