@@ -260,6 +260,10 @@ class Scorecard:
         """The estimates Dataset restricted to the card's indicators, places, year and cohort."""
         return self._full.sel(indicator=self.indicators, place=self.places, year=[self.year], cohort=[self.cohort])
 
+    def estimates_all_years(self) -> xr.Dataset:
+        """The estimates of the card's indicators and places in every survey year and cohort."""
+        return self._full.sel(indicator=self.indicators, place=self.places)
+
     def _slice(self, cohort) -> xr.Dataset:
         return self._full.sel(indicator=self.indicators, place=self.places, year=self.year, cohort=cohort)
 

@@ -34,7 +34,7 @@ import numpy as np
 import xarray as xr
 
 from scorecard.cli.config import ConfigError, RunConfig, key_path, resolved_toml
-from scorecard.errors import PlaceError, ScoringError
+from scorecard.errors import ChartError, PlaceError, ScoringError
 
 __all__ = ["load_estimates", "select_places", "run", "progress_bar", "write_reports", "run_demo", "slug"]
 
@@ -144,17 +144,16 @@ def write_reports(
             pages.setdefault(name, written[f"{slug(name)}_pdf"])
         if "png" in formats:
             started = time.perf_counter()
-            for stem, kind, options in REPORT_CHARTS:
+            charts_wanted = [(stem, kind, options) for stem, kind, options in REPORT_CHARTS]
+            if card.estimates_all_years().sizes["year"] > 1:  # trajectories need more than one survey year
+                charts_wanted += [(f"trajectory-{key}", "trajectory", {"indicator": key}) for key in card.indicators[:2]]
+            for stem, kind, options in charts_wanted:
                 try:
                     chart = card.chart(kind, place=code, **options)
-                except ScoringError as err:  # e.g. fewer than 3 composites to rank: the report says why
+                except (ScoringError, ChartError) as err:  # e.g. fewer than 3 composites to rank
                     skipped.setdefault(stem, str(err))
                     continue
                 written[f"{slug(name)}_{stem}"] = save(chart, folder / "charts" / f"{stem}.png")
-            for indicator in card.indicators[:2]:
-                chart = card.chart("trajectory", place=code, indicator=indicator)
-                written[f"{slug(name)}_trajectory_{indicator}"] = save(
-                    chart, folder / "charts" / f"trajectory-{indicator}.png")
             timings["png"] += time.perf_counter() - started
     for stem, why in skipped.items():
         echo(f"note: no {stem} chart: {why}")
@@ -258,7 +257,8 @@ def _demo_estimates(config: RunConfig, indicator_keys: list[str], echo: Callable
     echo(f"read {micro!r}")
     places = sc.Places.from_crosswalk(list(paths["crosswalks"].values()))
     cohorts = ArrivalCohorts.decades(config.cohorts["arrival_first"], config.cohorts["arrival_last"])
-    return sc.estimate(micro, indicator_keys, places=places, cohorts=cohorts, keep_replicates=True)
+    est = sc.estimate(micro, indicator_keys, places=places, cohorts=cohorts, keep_replicates=True)
+    return est, places.coverage
 
 
 def _pums_estimates(config: RunConfig, indicator_keys: list[str], echo: Callable, quiet: bool) -> xr.Dataset:
@@ -280,12 +280,20 @@ def _pums_estimates(config: RunConfig, indicator_keys: list[str], echo: Callable
     pieces = [reader(p, h) for p, h in pairs]
     cohorts = ArrivalCohorts.decades(config.cohorts["arrival_first"], config.cohorts["arrival_last"])
     echo(f"reading and estimating {len(pieces)} PUMS file pair(s)")
-    return sc.estimate(progress_bar(pieces, description="PUMS files", quiet=quiet), indicator_keys,
-                       places=places, cohorts=cohorts, keep_replicates=True)
+    est = sc.estimate(progress_bar(pieces, description="PUMS files", quiet=quiet), indicator_keys,
+                      places=places, cohorts=cohorts, keep_replicates=True)
+    return est, places.coverage
 
 
-def load_estimates(config: RunConfig, *, echo: Callable = print, quiet: bool = False) -> xr.Dataset:
-    """The estimates Dataset a config describes (tables, PUMS files with crosswalks, or the demo data)."""
+def load_estimates(config: RunConfig, *, echo: Callable = print, quiet: bool = False):
+    """The estimates Dataset a config describes (tables, PUMS files with crosswalks, or the demo data).
+
+    Returns
+    -------
+    (xarray.Dataset, pandas.DataFrame or None)
+        The estimates, and how much of each place its PUMAs cover (``Places.coverage``; None for
+        published tables, which are for the place itself).
+    """
     import indicators
     import scorecard as sc
 
@@ -297,18 +305,19 @@ def load_estimates(config: RunConfig, *, echo: Callable = print, quiet: bool = F
             raise config.error("scorecard", "indicators", f"{key!r} is not a registered indicator"
                                + (f"; did you mean {' or '.join(map(repr, close))}?" if close else
                                   " (list them with: scorecard indicators)"), i)
+    coverage = None
     if config.data["tables"]:
         est = sc.read_acs_tables([str(p) for p in config.data["tables"]], indicators=keys or None)
     elif config.data["person"]:
-        est = _pums_estimates(config, keys or list(indicators.BUILTIN_KEYS), echo, quiet)
+        est, coverage = _pums_estimates(config, keys or list(indicators.BUILTIN_KEYS), echo, quiet)
     else:
-        est = _demo_estimates(config, keys or list(indicators.BUILTIN_KEYS), echo)
+        est, coverage = _demo_estimates(config, keys or list(indicators.BUILTIN_KEYS), echo)
     if keys:
         missing = [k for k in keys if k not in est["indicator"].values]
         if missing:
             raise config.error("scorecard", "indicators", f"{missing} are not in the data (it has "
                                f"{est['indicator'].values.tolist()}); add the tables that supply them")
-    return est
+    return est, coverage
 
 
 def _configured_places(config: RunConfig, est: xr.Dataset) -> list[str]:
@@ -327,7 +336,8 @@ def run(config: RunConfig, *, echo: Callable = print, quiet: bool = False) -> di
     from scorecard.output import write_estimates
 
     started = time.perf_counter()
-    est = load_estimates(config, echo=echo, quiet=quiet)
+    est, coverage = load_estimates(config, echo=echo, quiet=quiet)
+
     places = _configured_places(config, est)
     if config.places["focus"]:
         focus = select_places(est, [config.places["focus"]], where=f"{config.source}: {key_path('places', 'focus')}")
@@ -353,8 +363,48 @@ def run(config: RunConfig, *, echo: Callable = print, quiet: bool = False) -> di
                 os.remove(files[kind])
     if "netcdf" in formats:
         written["estimates_netcdf"] = atomic_write(out / "estimates.nc", lambda p: est.to_netcdf(p))
-    written["config"] = atomic_write_text(out / "run-config.toml", resolved_toml(
-        config, extra={"places": ", ".join(places), "year": year, "cohort": cohort}))
     echo(f"estimated {est.sizes['indicator']} indicators x {est.sizes['place']} places x {est.sizes['year']} years "
          f"x {est.sizes['cohort']} cohorts in {time.perf_counter() - started:.1f} s")
+    if len(places) >= 3:
+        card = _card(config, est, places, year, cohort)
+        if "csv" in formats:
+            written["scorecard_csv"] = card.to_csv(out / "scorecard.csv")
+        if "parquet" in formats:
+            written["scorecard_parquet"] = card.to_parquet(out / "scorecard.parquet")
+        if "netcdf" in formats:
+            written["scorecard_netcdf"] = card.to_netcdf(out / "scorecard.nc")
+        report_formats = [f for f in ("html", "pdf", "png") if f in formats]
+        if report_formats:
+            focus = [card.focus] if card.focus else list(card.places)
+            progress_from = config.scorecard["progress_from"] or None
+            written.update(write_reports(card, out, places=focus, formats=report_formats, progress_from=progress_from,
+                                         coverage=coverage, echo=echo, quiet=quiet))
+    else:
+        echo(f"note: no scorecard: it compares at least 3 places and [places].names gives {len(places)}")
+    written["config"] = atomic_write_text(out / "run-config.toml", resolved_toml(
+        config, extra={"places": ", ".join(places), "year": year, "cohort": cohort}))
     return written
+
+
+def _card(config: RunConfig, est: xr.Dataset, places: list[str], year: int, cohort: str):
+    """The Scorecard a config describes ([scorecard] keys; [places].focus)."""
+    import scorecard as sc
+
+    settings = config.scorecard
+    focus = select_places(est, [config.places["focus"]])[0] if config.places["focus"] else None
+    if focus is None and config.places["names"]:
+        focus = places[0]
+    domains = None
+    if settings["domains"]:
+        domains = {}
+        for indicator, domain in settings["domains"].items():
+            domains.setdefault(str(domain), []).append(indicator)
+    try:
+        return sc.Scorecard(
+            est, year=year, cohort=cohort, places=places, focus=focus, method=settings["method"],
+            scale=tuple(settings["scale"]), weights=settings["weights"] or None, domains=domains,
+            indicators=settings["indicators"] or None, reliability=settings["reliability"],
+            max_missing=None if settings["max_missing"] < 0 else settings["max_missing"],
+        )
+    except ScoringError as err:
+        raise ConfigError(f"{config.source}: [scorecard]: {err}") from None

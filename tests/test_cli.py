@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -158,3 +159,27 @@ def test_estimate_from_published_tables(tmp_path, capsys, shared_data):
     table = pd.read_csv(out)
     assert {"estimate", "moe90", "reliable", "period_start", "experimental_weights"} <= set(table.columns)
     assert set(table["indicator"]) == {"in_poverty"} and table["place"].nunique() >= 50
+
+
+def test_boston_gateway_cities_example_builds(tmp_path, capsys, shared_data):
+    """The shipped example config, on the real 2020-2024 data.census.gov download (numbers from the MANIFEST)."""
+    from tests.conftest import shared_file
+
+    download = shared_file(shared_data, "real/ma_places_acs5_2012_2024/raw_2024_with_moe/ACSST5Y2024.S0501-Data.csv.gz")
+    example = (Path(__file__).resolve().parents[1] / "examples" / "boston-gateway-cities.toml").read_text()
+    config = tomllib.loads(example)
+    assert Path(config["data"]["tables"][0]).name == download.name
+    text = example.replace(config["data"]["tables"][0], str(download)).replace('"../boston-scorecard"', '"out"')
+    path = _config(tmp_path, text)
+    assert main(["build", str(path), "--quiet"]) == 0, capsys.readouterr().err
+    out = tmp_path / "out"
+    est = xr.open_dataset(out / "estimates.nc")
+    boston = est.sel(place="2507000", year=2024, cohort="foreign_born")
+    assert float(boston["estimate"].sel(indicator="homeownership")) == pytest.approx(0.285)  # MANIFEST: 28.5% +/-1.3
+    assert float(boston["moe90"].sel(indicator="homeownership")) == pytest.approx(0.013)
+    assert float(boston["estimate"].sel(indicator="in_poverty")) == pytest.approx(0.212)
+    scores = pd.read_csv(out / "scorecard.csv")
+    assert scores["place"].nunique() == 15
+    page = (out / "boston-city-massachusetts" / "report.html").read_text()
+    assert "28.5%" in page and "Rank among peers" in page
+    assert (out / "boston-city-massachusetts" / "report.pdf").exists()

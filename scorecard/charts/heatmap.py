@@ -118,10 +118,16 @@ def heatmap(
         rows = rows.sort_values(domain, kind="stable")
     row_order = rows["indicator_label"].astype(str).tolist()
 
-    x = alt.X("place_name:N", sort=place_order, title=None,
-              axis=alt.Axis(orient="top", labelAngle=0, labelLimit=cell_width - 4, labelFontWeight=alt.expr(
-                  f"datum.value == {json.dumps(focus_name)} ? 'bold' : 'normal'")))
-    y = alt.Y("indicator_label:N", sort=row_order, title=None, axis=alt.Axis(labelLimit=300))
+    bold = alt.expr(f"datum.value == {json.dumps(focus_name)} ? 'bold' : 'normal'")
+    tall = len(place_order) > 7  # many places: one row per place, indicators as columns (a wide card is unreadable)
+    if tall:
+        x = alt.X("indicator_label:N", sort=row_order, title=None,
+                  axis=alt.Axis(orient="top", labelAngle=-25, labelAlign="left", labelLimit=260))
+        y = alt.Y("place_name:N", sort=place_order, title=None, axis=alt.Axis(labelLimit=300, labelFontWeight=bold))
+    else:
+        x = alt.X("place_name:N", sort=place_order, title=None,
+                  axis=alt.Axis(orient="top", labelAngle=0, labelLimit=cell_width - 4, labelFontWeight=bold))
+        y = alt.Y("indicator_label:N", sort=row_order, title=None, axis=alt.Axis(labelLimit=300))
     base = alt.Chart(frame)
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
         x=x, y=y,
@@ -133,7 +139,8 @@ def heatmap(
                  alt.Tooltip("text:N", title="Estimate"), alt.Tooltip("score_text:N", title="Score")])
     text = base.mark_text(fontSize=11, fontStyle=alt.expr("datum.included ? 'normal' : 'italic'")).encode(
         x=x, y=y, text="text:N", color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("#1A1A1A")))
-    layered = alt.layer(cells, text).properties(width=cell_width * len(place_order), height=cell_height * len(row_order))
+    columns, rows_drawn = (len(row_order), len(place_order)) if tall else (len(place_order), len(row_order))
+    layered = alt.layer(cells, text).properties(width=cell_width * columns, height=cell_height * rows_drawn)
     method = str(scores.attrs.get("method", ""))
     scale = json.loads(scores.attrs["scale"]) if isinstance(scores.attrs.get("scale"), str) else None
     scale = scale if isinstance(scale, list) and len(scale) == 2 else [0, 1]

@@ -247,7 +247,7 @@ def _figures(est, code, year, cohort, reference, indicators, scores, ranks, prog
     if scores is not None:
         add("scorecard", "heatmap", lambda: charts.heatmap(scores, estimates=est, focus=code))
     source = trajectories if trajectories is not None else est
-    for key in indicators:
+    for key in (indicators if len(_frames.years_of(est)) > 1 else []):  # a trajectory needs two survey years
         add("trajectories", f"trajectory-{key}",
             lambda key=key: charts.trajectory(source, place=code, indicator=key, reference=reference, width=330, height=210,
                                               notes=False))
