@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/scorecard demo --output demo-output
+	$(BIN)/scorecard demo --output scorecard-demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -182,7 +182,7 @@ def test_gap_panels_per_indicator_with_units(est):
 
 # ---------------------------------------------------------------------------------------------- export
 def test_registry_names_and_unknown_kind(peer_est):
-    assert sorted(charts.available()) == ["gap", "heatmap", "peers", "progress", "rank_set", "trajectory"]
+    assert sorted(charts.available()) == ["event_study", "gap", "heatmap", "peers", "progress", "rank_set", "trajectory"]
     assert charts.chart("peers", peer_est, indicator="naturalized").to_dict() == charts.peers(
         peer_est, indicator="naturalized").to_dict()
     with pytest.raises(ChartError, match="Did you mean"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,17 +14,30 @@ from scorecard.cli import main
 from scorecard.cli.config import ConfigError, load_config
 
 
-def test_demo_writes_estimates_with_uncertainty(tmp_path, capsys):
+def test_demo_writes_estimates_scorecard_and_reports(tmp_path, capsys):
     assert main(["demo", "--scale", "small", "--output", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "records read" in printed and "wrote csv" in printed
+    assert "records read" in printed and "wrote estimates_csv" in printed
+    assert f"Open the demo scorecards: {(tmp_path / 'index.html').resolve()}" in printed
     table = pd.read_csv(tmp_path / "estimates.csv")
     for column in ["indicator", "place", "year", "cohort", "estimate", "se", "moe90", "cv", "n_unweighted", "reliable",
                    "experimental_weights", "period_start", "place_name"]:
         assert column in table.columns
     assert set(table["cohort"]) >= {"native", "foreign_born", "2000-2009"}
     assert (table["moe90"].dropna() > 0).any()
-    assert not list(tmp_path.glob(".*.tmp")), "temporary files left behind"
+    scores = pd.read_csv(tmp_path / "scorecard.csv")
+    assert set(scores["level"]) == {"indicator", "domain", "composite"} and scores["place"].nunique() == 6
+    index = (tmp_path / "index.html").read_text()
+    cities = sorted(p for p in tmp_path.iterdir() if p.is_dir())
+    assert len(cities) == 6
+    for city in cities:
+        assert f'href="{city.name}/report.html"' in index
+        page = (city / "report.html").read_text()
+        assert "<svg" in page and "Scorecard among peer cities" in page
+        assert (city / "report.pdf").read_bytes()[:5] == b"%PDF-"
+        pngs = sorted((city / "charts").glob("*.png"))
+        assert len(pngs) >= 4 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert not list(tmp_path.rglob(".*.tmp")), "temporary files left behind"
 
 
 def test_indicators_lists_builtins(capsys):
@@ -145,6 +159,30 @@ def test_estimate_from_published_tables(tmp_path, capsys, shared_data):
     table = pd.read_csv(out)
     assert {"estimate", "moe90", "reliable", "period_start", "experimental_weights"} <= set(table.columns)
     assert set(table["indicator"]) == {"in_poverty"} and table["place"].nunique() >= 50
+
+
+def test_boston_gateway_cities_example_builds(tmp_path, capsys, shared_data):
+    """The shipped example config, on the real 2020-2024 data.census.gov download (numbers from the MANIFEST)."""
+    from tests.conftest import shared_file
+
+    download = shared_file(shared_data, "real/ma_places_acs5_2012_2024/raw_2024_with_moe/ACSST5Y2024.S0501-Data.csv.gz")
+    example = (Path(__file__).resolve().parents[1] / "examples" / "boston-gateway-cities.toml").read_text()
+    config = tomllib.loads(example)
+    assert Path(config["data"]["tables"][0]).name == download.name
+    text = example.replace(config["data"]["tables"][0], str(download)).replace('"../boston-scorecard"', '"out"')
+    path = _config(tmp_path, text)
+    assert main(["build", str(path), "--quiet"]) == 0, capsys.readouterr().err
+    out = tmp_path / "out"
+    est = xr.open_dataset(out / "estimates.nc")
+    boston = est.sel(place="2507000", year=2024, cohort="foreign_born")
+    assert float(boston["estimate"].sel(indicator="homeownership")) == pytest.approx(0.285)  # MANIFEST: 28.5% +/-1.3
+    assert float(boston["moe90"].sel(indicator="homeownership")) == pytest.approx(0.013)
+    assert float(boston["estimate"].sel(indicator="in_poverty")) == pytest.approx(0.212)
+    scores = pd.read_csv(out / "scorecard.csv")
+    assert scores["place"].nunique() == 15
+    page = (out / "boston-city-massachusetts" / "report.html").read_text()
+    assert "28.5%" in page and "Rank among peers" in page
+    assert (out / "boston-city-massachusetts" / "report.pdf").exists()
 
 
 def test_ingest_with_jobs_prints_the_same_table_and_fills_the_cache(tmp_path, capsys):

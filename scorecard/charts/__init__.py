@@ -13,16 +13,17 @@ kind            data                                  draws
 ``rank_set``    rank intervals (along place)          each place's rank interval as a bar
 ``progress``    Scorecard ``progress()`` frame        year A -> year B per place, significance
 ``gap``         ``cohorts.gap`` output                gap to the native-born, by indicator
+``event_study`` ``office_impact`` output              effect by years since opening, intervals
 =============== ===================================== =========================================
 
 Examples
 --------
 >>> sorted(available())
-['gap', 'heatmap', 'peers', 'progress', 'rank_set', 'trajectory']
+['event_study', 'gap', 'heatmap', 'peers', 'progress', 'rank_set', 'trajectory']
 >>> chart("trajectry", None)
 Traceback (most recent call last):
 ...
-scorecard.errors.ChartError: No chart kind 'trajectry'. Did you mean ['trajectory']? Kinds: gap, heatmap, peers, progress, rank_set, trajectory.
+scorecard.errors.ChartError: No chart kind 'trajectry'. Did you mean ['trajectory']? Kinds: event_study, gap, heatmap, peers, progress, rank_set, trajectory.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import difflib
 from collections.abc import Callable
 
 from scorecard.charts import theme
+from scorecard.charts.event_study import event_study
 from scorecard.charts.export import save, to_html, to_pdf, to_png, to_svg
 from scorecard.charts.gap import gap
 from scorecard.charts.heatmap import heatmap
@@ -42,7 +44,7 @@ from scorecard.errors import ChartError
 
 __all__ = [
     "chart", "register", "available", "save", "to_svg", "to_png", "to_pdf", "to_html", "theme",
-    "trajectory", "heatmap", "peers", "rank_set", "progress", "gap",
+    "trajectory", "heatmap", "peers", "rank_set", "progress", "gap", "event_study",
 ]
 
 _KINDS: dict[str, Callable] = {
@@ -52,6 +54,7 @@ _KINDS: dict[str, Callable] = {
     "rank_set": rank_set,
     "progress": progress,
     "gap": gap,
+    "event_study": event_study,
 }
 
 

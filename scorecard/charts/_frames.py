@@ -87,6 +87,9 @@ def select(ds: xr.Dataset, who: str, *, keep: Sequence[str], **selectors) -> xr.
     **selectors
         dim -> value or list of values; ``None`` skips the dim.
     """
+    # Charts draw full-sample figures: replicate estimates (kept for within-year contrasts) are not drawn.
+    ds = ds.drop_vars([name for name in ds.variables if "replicate" in ds[name].dims and name != "replicate"])
+    ds = ds.drop_dims([dim for dim in ("replicate",) if dim in ds.dims])
     for dim, value in selectors.items():
         if value is None or dim not in ds.dims and dim not in ds.coords:
             continue

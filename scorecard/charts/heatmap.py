@@ -29,7 +29,7 @@ from scorecard.errors import ChartError
 __all__ = ["heatmap"]
 
 _METHODS = {
-    "minmax": "0 = lowest place, 1 = highest (direction-adjusted)",
+    "minmax": "{low:g} = worst place, {high:g} = best (direction-adjusted)",
     "zscore": "standard deviations from the mean of the places",
     "percentile": "percentile among the places",
 }
@@ -113,14 +113,21 @@ def heatmap(
         focus_name = ""
     place_order = places["place_name"].astype(str).tolist()
     rows = frame.drop_duplicates("indicator")
-    if "domain" in frame:
-        rows = rows.sort_values("domain", kind="stable")
+    domain = next((c for c in ("indicator_domain", "domain") if c in frame), None)  # Scorecard.scores: indicator_domain
+    if domain is not None:
+        rows = rows.sort_values(domain, kind="stable")
     row_order = rows["indicator_label"].astype(str).tolist()
 
-    x = alt.X("place_name:N", sort=place_order, title=None,
-              axis=alt.Axis(orient="top", labelAngle=0, labelLimit=cell_width - 4, labelFontWeight=alt.expr(
-                  f"datum.value == {json.dumps(focus_name)} ? 'bold' : 'normal'")))
-    y = alt.Y("indicator_label:N", sort=row_order, title=None, axis=alt.Axis(labelLimit=300))
+    bold = alt.expr(f"datum.value == {json.dumps(focus_name)} ? 'bold' : 'normal'")
+    tall = len(place_order) > 7  # many places: one row per place, indicators as columns (a wide card is unreadable)
+    if tall:
+        x = alt.X("indicator_label:N", sort=row_order, title=None,
+                  axis=alt.Axis(orient="top", labelAngle=-25, labelAlign="left", labelLimit=260))
+        y = alt.Y("place_name:N", sort=place_order, title=None, axis=alt.Axis(labelLimit=300, labelFontWeight=bold))
+    else:
+        x = alt.X("place_name:N", sort=place_order, title=None,
+                  axis=alt.Axis(orient="top", labelAngle=0, labelLimit=cell_width - 4, labelFontWeight=bold))
+        y = alt.Y("indicator_label:N", sort=row_order, title=None, axis=alt.Axis(labelLimit=300))
     base = alt.Chart(frame)
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
         x=x, y=y,
@@ -132,10 +139,14 @@ def heatmap(
                  alt.Tooltip("text:N", title="Estimate"), alt.Tooltip("score_text:N", title="Score")])
     text = base.mark_text(fontSize=11, fontStyle=alt.expr("datum.included ? 'normal' : 'italic'")).encode(
         x=x, y=y, text="text:N", color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("#1A1A1A")))
-    layered = alt.layer(cells, text).properties(width=cell_width * len(place_order), height=cell_height * len(row_order))
+    columns, rows_drawn = (len(row_order), len(place_order)) if tall else (len(place_order), len(row_order))
+    layered = alt.layer(cells, text).properties(width=cell_width * columns, height=cell_height * rows_drawn)
     method = str(scores.attrs.get("method", ""))
+    scale = json.loads(scores.attrs["scale"]) if isinstance(scores.attrs.get("scale"), str) else None
+    scale = scale if isinstance(scale, list) and len(scale) == 2 else [0, 1]
+    meaning = _METHODS.get(method, "see method notes").format(low=scale[0], high=scale[-1])
     subtitle = [
-        f"Colour: {method} score ({_METHODS.get(method, 'see method notes')}); text: the estimate"
+        f"Colour: {method} score ({meaning}); text: the estimate"
         if estimates is not None else f"Colour and text: {method} score",
         theme.source_line(source, [int(scores.attrs["year"])] if scores.attrs.get("year") not in (None, "") else None,
                           dollars=False),

@@ -126,7 +126,9 @@ def progress(
                        legend=alt.Legend(orient="bottom"))
     x = alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0, labelFontSize=12, labelFontWeight="bold"),
               scale=alt.Scale(padding=0.1))
-    y = alt.Y("value:Q", title=str(chosen["indicator_label"].iloc[0]) if "indicator_label" in chosen else None,
+    # The chart's title names the indicator; a long label repeated on the axis would be clipped.
+    label = str(chosen["indicator_label"].iloc[0]) if "indicator_label" in chosen else None
+    y = alt.Y("value:Q", title=None if title or (label and len(label) > 32) else label,
               scale=alt.Scale(domain=domain, zero=False, nice=False), axis=alt.Axis(format=theme.axis_format(unit)))
     tooltip = [alt.Tooltip("place_name:N", title="Place"), alt.Tooltip("change_text:N", title="Change"),
                alt.Tooltip("moe_text:N", title="90% MOE"), alt.Tooltip("significance:N", title="Significance")]

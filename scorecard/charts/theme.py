@@ -171,8 +171,9 @@ def source_line(attrs: dict, years: Sequence[int] | None = None, *, dollars: boo
         low, high = int(np.min(years)), int(np.max(years))
         parts.append(f", {low}" if low == high else f", {low}-{high}")
     text = "".join(parts)
-    if dollars and attrs.get("dollars_year") not in (None, ""):
-        text += f"; dollars of {attrs['dollars_year']}"
+    dollars_year = attrs.get("dollars_year")
+    if dollars and dollars_year not in (None, ""):
+        text += f"; dollars of {dollars_year}" if str(dollars_year).isdigit() else f"; dollars: {dollars_year}"
     return text
 
 

@@ -111,7 +111,8 @@ def trajectory(
     colour = alt.Color("cohort_name:N", sort=order, scale=scale, legend=legend)
     x_enc = alt.X("x:Q", title=_X_TITLES.get(x, x), axis=alt.Axis(format="d", tickMinStep=1),
                   scale=alt.Scale(zero=False, nice=False))
-    y_title = label
+    # The title names the indicator; a long label on the vertical axis would stretch or clip the chart.
+    y_title = label if len(str(label)) <= 32 else {"share": "Percent", "dollars": "Dollars"}.get(unit, "")
     y_enc = alt.Y("estimate:Q", title=y_title, axis=alt.Axis(format=theme.axis_format(unit)), scale=alt.Scale(zero=False))
     tooltip = [alt.Tooltip("cohort_name:N", title="Cohort"), alt.Tooltip("x:Q", title=_X_TITLES.get(x, x)),
                alt.Tooltip("estimate_text:N", title="Estimate"), alt.Tooltip("moe_text:N", title="90% MOE"),

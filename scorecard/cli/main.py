@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
@@ -34,61 +33,19 @@ __all__ = ["main", "build_parser", "run_demo", "EXIT_OK", "EXIT_BAD_INPUT", "EXI
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def run_demo(output: str | Path, *, scale: str = "demo", refresh: bool = False, echo=print) -> dict[str, Path]:
-    """Build the demo on the embedded synthetic data and write it to ``output``.
+def run_demo(output: str | Path, *, scale: str = "demo", refresh: bool = False, echo=print, reports: bool = True,
+             quiet: bool = False) -> dict[str, Path]:
+    """Build the demo on the embedded synthetic data (see :func:`scorecard.pipeline.run_demo`)."""
+    from scorecard.pipeline import run_demo as pipeline_demo
 
-    Synthetic ACS PUMS files -> reader -> harmonized microdata -> places from
-    the Geocorr-format crosswalks -> every built-in indicator by place, survey
-    year and arrival cohort with replicate-weight SEs -> tidy files.
-
-    Returns
-    -------
-    dict
-        Kind -> path of each file written.
-    """
-    import indicators
-    import scorecard as sc
-    from cohorts import ArrivalCohorts
-    from scorecard.output import write_estimates
-
-    started = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        paths = sc.datasets.demo_paths(scale=scale, refresh=refresh)
-        micro = sc.datasets.demo(scale=scale)
-        places = sc.Places.from_crosswalk(list(paths["crosswalks"].values()))
-    echo(f"Read {micro!r}")
-    echo(str(micro.report))
-    negative = {k: n for k, n in micro.negative_replicate_weights.items() if n}
-    if negative:
-        echo(f"  records with a negative replicate weight (kept, as published): {negative}")
-    for message in dict.fromkeys(f"{type(w.message).__name__}: {w.message}" for w in caught):
-        echo(f"warning: {message}")
-    keys = list(indicators.BUILTIN_KEYS)
-    est = sc.estimate(micro, keys, places=places, cohorts=ArrivalCohorts.decades(1970, 2020))
-    written = write_estimates(est, output)
-    _print_summary(est, echo)
-    echo(f"\nEstimated {len(keys)} indicators x {est.sizes['place']} places x {est.sizes['year']} years x "
-         f"{est.sizes['cohort']} cohorts in {time.perf_counter() - started:.1f} s.")
+    written = pipeline_demo(output, scale=scale, refresh=refresh, reports=reports, echo=echo, quiet=quiet)
     for kind, path in written.items():
+        if not kind.startswith(("estimates", "scorecard", "index")):
+            continue
         echo(f"wrote {kind}: {Path(path).resolve()}")
+    if "index" in written:
+        print(f"\nOpen the demo scorecards: {Path(written['index']).resolve()}")
     return written
-
-
-def _print_summary(est, echo) -> None:
-    latest = int(est["year"].max())
-    keys = [k for k in ("english_very_well", "naturalized", "homeownership", "above_200pct_poverty") if k in est["indicator"]]
-    cell = est.sel(year=latest, cohort="foreign_born", indicator=keys)
-    rows = []
-    for place in cell["place"].values:
-        row = {"place": str(cell["place_name"].sel(place=place).values)}
-        for key in keys:
-            value = cell.sel(place=place, indicator=key)
-            row[key] = f"{100 * float(value['estimate']):.1f} ± {100 * float(value['moe90']):.1f} ({value['reliable'].values})"
-        rows.append(row)
-    caveat = " (2020: experimental weights)" if bool(est["experimental_weights"].sel(year=latest)) else ""
-    echo(f"\nForeign-born residents, {latest}{caveat} (percent ± 90% MOE, reliability):")
-    echo(pd.DataFrame(rows).to_string(index=False))
 
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -104,7 +61,8 @@ def _indicators(args) -> int:
 
 
 def _demo(args) -> int:
-    run_demo(args.output, scale=args.scale, refresh=args.refresh, echo=_echo(args))
+    run_demo(args.output, scale=args.scale, refresh=args.refresh, echo=_echo(args), reports=not args.no_reports,
+             quiet=args.quiet)
     return EXIT_OK
 
 
@@ -226,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     demo = command("demo", _demo, "build the demo on the embedded synthetic data")
-    demo.add_argument("--output", default="demo-output", help="folder for the files written (default: demo-output)")
+    demo.add_argument("--output", default="scorecard-demo", help="folder for the files written (default: scorecard-demo)")
+    demo.add_argument("--no-reports", action="store_true", help="estimates and scores only, no HTML/PDF/PNG reports")
     demo.add_argument("--scale", default="demo", choices=["demo", "small"], help="size of the synthetic data")
     demo.add_argument("--refresh", action="store_true", help="regenerate the synthetic files")
 

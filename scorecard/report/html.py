@@ -34,6 +34,7 @@ from scorecard import charts
 from scorecard.atomic import atomic_write, atomic_write_text
 from scorecard.charts import _frames, theme
 from scorecard.errors import ChartError, ReportError
+from scorecard.impact import impact_statement
 from scorecard.report import browser
 
 __all__ = ["render_html", "write_html", "write_pdf", "write_index", "CSP", "chart_timings"]
@@ -163,6 +164,7 @@ def render_html(
     progress: pd.DataFrame | None = None,
     trajectories: xr.Dataset | None = None,
     gaps: xr.Dataset | None = None,
+    impact: xr.Dataset | None = None,
     coverage: pd.DataFrame | None = None,
     year: int | None = None,
     cohort: str = "foreign_born",
@@ -185,14 +187,28 @@ def render_html(
     figures = []
     if draw_charts:
         figures = _figures(est, code, year, cohort, reference, indicators, scores, ranks, progress, trajectories, gaps)
-    statements, rule = [], ""
+        if impact is not None:
+            started = time.perf_counter()
+            figures.append({"section": "impact", "key": "event-study", "svg": _svg(charts.event_study(impact), "event-study", started)})
+    statements, rule, omitted = [], "", ""
     if progress is not None and len(progress):
         mine = progress[progress["place"].astype(str).eq(str(code))]
+        if "cohort" in mine:
+            # Every statement of the card's cohort and the reference; of other cohorts (arrival cohorts) only
+            # the gains and losses: the rest are counted in one line (all of them are in the progress table).
+            headline = mine["cohort"].astype(str).isin([str(cohort), str(reference)])
+            shown = headline | mine["direction"].isin(["gain", "loss"])
+            rest = mine.loc[~shown, "direction"].value_counts()
+            if len(rest):
+                omitted = (f"{int(rest.sum())} further statements about arrival cohorts are not listed: "
+                           + ", ".join(f"{n} {d}" for d, n in rest.items()) + ".")
+            mine = mine[shown]
         unit = mine["indicator"].map(_frames.units_of(est)).fillna("number").reset_index(drop=True)
         change = _by_unit(mine["change"], unit, signed=True)
         moe = _by_unit(mine["moe90"], unit, moe=True)
-        statements = [{"sentence": s, "change": c, "moe": m, "direction": d}
-                      for s, c, m, d in zip(mine["sentence"], change, moe, mine["direction"])]
+        statements = [{"sentence": s, "change": c if np.isfinite(v) else "", "moe": m, "direction": d}
+                      for s, c, m, d, v in zip(mine["sentence"], change, moe, mine["direction"],
+                                               mine["change"].to_numpy(dtype=float))]
         rule = progress.attrs.get("rule") or "each change tested at the 90% level"
     context = {
         "title": title or f"{name}: immigrant integration scorecard",
@@ -205,6 +221,8 @@ def render_html(
         "figures": figures,
         "statements": statements,
         "rule": rule,
+        "omitted": omitted,
+        "impact": impact_statement(impact) if impact is not None else "",
         "ranks": _rank_rows(ranks, code),
         "scoring": scores.attrs.get("method") if scores is not None else None,
         "provenance": _provenance(est, code, coverage),
@@ -229,7 +247,7 @@ def _figures(est, code, year, cohort, reference, indicators, scores, ranks, prog
     if scores is not None:
         add("scorecard", "heatmap", lambda: charts.heatmap(scores, estimates=est, focus=code))
     source = trajectories if trajectories is not None else est
-    for key in indicators:
+    for key in (indicators if len(_frames.years_of(est)) > 1 else []):  # a trajectory needs two survey years
         add("trajectories", f"trajectory-{key}",
             lambda key=key: charts.trajectory(source, place=code, indicator=key, reference=reference, width=330, height=210,
                                               notes=False))
@@ -274,6 +292,9 @@ def write_html(path: str | os.PathLike, **inputs) -> Path:
         ``cohorts.trajectories(...)`` output drawn instead of the raw estimates.
     gaps : xarray.Dataset, optional
         ``cohorts.gap(...)``: the gap small multiples.
+    impact : xarray.Dataset, optional
+        ``sc.office_impact(...)``: the office-impact section (the result in plain words with its caveats,
+        and the event-study chart).
     coverage : pandas.DataFrame, optional
         ``Places.coverage``: how much of the city its PUMAs cover, by vintage.
     year : int, optional

@@ -510,7 +510,15 @@ def read_acs_table(
 def _check_published_ranges(cells: pd.DataFrame, percent_stems: set[str], source: str) -> None:
     """Percents within 0..100 and margins of error >= 0 (special codes are already NaN or 0), as valid_ranges.csv says."""
     rules = valid_ranges().loc["published"]
-    percent = cells["stem"].isin(percent_stems).to_numpy()
+    percent = cells["stem"].isin(percent_stems).to_numpy().copy()
+    # Profile tables (DP02, ...) publish the base count of a universe line in its percent column
+    # (DP02_0001PE = DP02_0001E = total households): such a cell equals its count and is no percent.
+    stems = cells["stem"].astype(str)
+    counts = pd.Series(cells["estimate"].to_numpy(dtype="float64"), index=pd.MultiIndex.from_arrays([stems, cells["place"]]))
+    counts = counts[~counts.index.duplicated()]
+    base = pd.MultiIndex.from_arrays([stems.str.replace(r"P$", "", regex=True), cells["place"]])
+    count_of_line = counts.reindex(base).to_numpy()
+    percent &= ~(stems.str.endswith("P").to_numpy() & (count_of_line == cells["estimate"].to_numpy(dtype="float64")))
     checks = [
         ("estimate", "percent", percent),
         ("moe", "moe", np.ones(len(cells), dtype=bool)),
