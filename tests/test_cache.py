@@ -119,3 +119,27 @@ def test_read_acs_pums_uses_env_cache_dir(pums_pair, tmp_path, monkeypatch):
     acs_pums.read_acs_pums(*pums_pair)
     assert list((tmp_path / "env").glob("*.json"))
     assert acs_pums.read_acs_pums(*pums_pair, cache=False).attrs["cache"] == "off"
+
+
+def test_file_digest_is_remembered_for_a_settled_file_and_recomputed_when_it_changes(tmp_path, monkeypatch):
+    import time
+
+    from scorecard.sources import cache as cache_module
+
+    source = tmp_path / "psam_p53.csv"
+    source.write_bytes(b"SERIALNO\n1\n")
+    memo = tmp_path / "cache"
+    content = cache_module.file_digest(source)
+    # just written: not remembered (a rewrite within the timestamp granularity would keep the same identity)
+    assert cache_module.file_digest(source, memo_dir=memo) == content
+    assert not list(memo.glob("digests/*.txt"))
+    # two seconds later it is remembered, and the remembered value is what a second call returns
+    later = time.time_ns() + 3_000_000_000
+    monkeypatch.setattr(cache_module.time, "time_ns", lambda: later)
+    assert cache_module.file_digest(source, memo_dir=memo) == content
+    (remembered,) = (memo / "digests").glob("*.txt")
+    assert remembered.read_text() == content
+    remembered.write_text("f" * 32)  # proves the memo is read instead of the file
+    assert cache_module.file_digest(source, memo_dir=memo) == "f" * 32
+    source.write_bytes(b"SERIALNO\n2\n3\n")  # another size (and times): another identity, hashed again
+    assert cache_module.file_digest(source, memo_dir=memo) == cache_module.file_digest(source) != content

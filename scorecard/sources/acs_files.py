@@ -70,8 +70,8 @@ def _as_paths(value, what: str) -> list[Path]:
     return paths
 
 
-def _digest(path: Path) -> str:
-    return _cache.file_digest(path)
+def _digest(path: Path, memo_dir: Path | None = None) -> str:
+    return _cache.file_digest(path, memo_dir=memo_dir)
 
 
 def _members(path: Path) -> list[_Member]:

@@ -204,10 +204,11 @@ def read_acs_pums(
 
     if not cache or cache_dir is False:
         return _cache.cached(None, build, enabled=False)
+    memo = _cache.resolve_cache_dir(cache_dir)
     key = [
         "read_acs_pums",
-        None if persons is None else [[p.name, _digest(p)] for p in persons],
-        None if housings is None else [[h.name, _digest(h)] for h in housings],
+        None if persons is None else [[p.name, _digest(p, memo)] for p in persons],
+        None if housings is None else [[h.name, _digest(h, memo)] for h in housings],
         options.key(),
     ]
     return _cache.cached(key, build, cache_dir=cache_dir)

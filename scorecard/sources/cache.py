@@ -58,10 +58,12 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -125,8 +127,14 @@ def resolve_cache_dir(cache_dir: str | os.PathLike | bool | None) -> Path | None
     return Path(cache_dir).expanduser()
 
 
-def file_digest(path: str | os.PathLike) -> str:
+def file_digest(path: str | os.PathLike, *, memo_dir: str | os.PathLike | None = None) -> str:
     """Hex BLAKE2b digest of the full content of ``path``, read in 1 MiB blocks.
+
+    With ``memo_dir`` (a cache folder), the digest is remembered under the file's identity (absolute
+    path, inode, size, modification and status-change times in nanoseconds) in ``memo_dir/digests/``, so
+    a cache hit on a 1 GB CSV does not read the CSV again; any change of the file (a rewrite, a copy over it,
+    an edit) changes its identity and the content is read and hashed again. A file changed in the last
+    two seconds is not remembered (timestamps are coarser than a fast rewrite; as git's "racy" entries).
 
     Examples
     --------
@@ -135,12 +143,32 @@ def file_digest(path: str | os.PathLike) -> str:
     ...     _ = handle.write(b"SERIALNO\\n1\\n")
     >>> len(file_digest(handle.name))
     32
+    >>> folder = tempfile.mkdtemp()
+    >>> file_digest(handle.name, memo_dir=folder) == file_digest(handle.name) == file_digest(handle.name, memo_dir=folder)
+    True
     """
+    memo = None
+    if memo_dir is not None:
+        info = os.stat(path)
+        identity = json.dumps([str(Path(path).resolve()), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns])
+        memo = Path(memo_dir) / "digests" / f"{hashlib.blake2b(identity.encode(), digest_size=16).hexdigest()}.txt"
+        try:
+            known = memo.read_text(encoding="ascii").strip()
+        except OSError:
+            known = ""
+        if len(known) == 32:
+            return known
     digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as handle:
         while block := handle.read(_BLOCK):
             digest.update(block)
-    return digest.hexdigest()
+    value = digest.hexdigest()
+    settled = memo is not None and time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > 2_000_000_000
+    if settled:
+        with contextlib.suppress(OSError):  # a read-only cache folder: the digest is just not remembered
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(memo, lambda target: Path(target).write_text(value, encoding="ascii"))
+    return value
 
 
 def cache_key(key_parts: object) -> str:
