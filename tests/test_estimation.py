@@ -375,3 +375,21 @@ def test_reduction_holds_one_group_of_years():
     assert partial.layout.years == tuple(range(2010, 2016))
     # the same records under six labels: six equal estimates and SEs
     assert np.all(estimate == estimate[:, :1]) and np.all(se == se[:, :1])
+
+
+def test_what_travels_back_from_a_worker_is_the_touched_cells_and_unpacks_to_the_bit(micro, scheme):
+    from scorecard.estimation.distributed import _Packed
+    from scorecard.estimation.partials import partial_estimate
+    from scorecard.estimation.spec import EstimateSpec
+
+    spec = EstimateSpec(tuple(indicators.resolve(["naturalized", "median_household_income", RATIO])),
+                        places=split_places(), cohorts=scheme, by=(), quantile=0.5)
+    only_a = micro.take(np.flatnonzero(micro.frame["puma"].isin(["00001", "00002"]).to_numpy()))  # place A only
+    partial = partial_estimate(only_a, spec).detached()
+    partial.sums[0, -1, 0] = -0.0  # a negative zero in a cell of place B must come back as -0.0
+    packed = _Packed.pack(partial)
+    assert 0 < len(packed.cells) <= partial.layout.size // 2 + 1  # place A's cells (+ the -0.0 one), not B's
+    back = packed.unpack()
+    for name in ("sums", "n_unweighted", "universe_weighted"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(partial, name))
+        np.testing.assert_array_equal(np.signbit(getattr(back, name)), np.signbit(getattr(partial, name)))
