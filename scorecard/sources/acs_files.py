@@ -206,12 +206,13 @@ def _parse(source: _Member, cols: dict[str, str], replicate_columns: list[str], 
         raise UnreadableFileError(f"{source.name}: cannot be read ({error}). Download the file again.") from None
     if table.num_rows == 0:
         raise UnreadableFileError(f"{source.name} has a header but no records. Download the file again.")
-    frame = pd.DataFrame({canonical: _to_pandas(table.column(actual), numbers=canonical in numbers)
-                          for canonical, actual in cols.items()})
     replicates = None
     if replicate_columns:
         replicates = _replicate_matrix(table, replicate_columns)
         nulls = any(table.column(column).null_count for column in replicate_columns)
+        # the parsed replicate columns are not needed any more: release them before the frame is built
+        table = table.select([c for c in table.column_names if c not in set(replicate_columns)])
+        pa.default_memory_pool().release_unused()
         if nulls or not typed:
             # Negative replicate weights are real in ACS files (e.g. 2015 WA housing): kept, counted by Microdata.
             check_weights(replicates, source=source.name, columns=replicate_columns, what="Replicate weights",
@@ -219,6 +220,8 @@ def _parse(source: _Member, cols: dict[str, str], replicate_columns: list[str], 
         if not typed:  # parsed as int32, they are whole numbers without a check
             check_matrix(replicates, source="acs_pums", column="replicate_weights", names=replicate_columns,
                          name=source.name)
+    frame = pd.DataFrame({canonical: _to_pandas(table.column(actual), numbers=canonical in numbers)
+                          for canonical, actual in cols.items()})
     return _Table(frame, replicates)
 
 

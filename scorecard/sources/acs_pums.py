@@ -252,6 +252,25 @@ def _refuse_records_in_two_files(pieces: list) -> None:
         )
 
 
+def _stack_matrices(pieces: list) -> dict[str, np.ndarray]:
+    """Each replicate matrix kind stacked over the pieces, taken out of them (only kinds every piece has)."""
+    stacked = {}
+    for name in ("person_replicates", "household_replicates"):
+        if not all(getattr(piece, name) is not None for piece in pieces):
+            continue  # none (or only some: Microdata.concat below refuses that, naming the sources)
+        first = getattr(pieces[0], name)
+        out = np.empty((sum(len(getattr(piece, name)) for piece in pieces), first.shape[1]), dtype=first.dtype)
+        row = 0
+        for piece in pieces:
+            matrix = getattr(piece, name)
+            out[row: row + len(matrix)] = matrix
+            row += len(matrix)
+            setattr(piece, name, None)  # the piece's copy is released here
+            del matrix
+        stacked[name] = out
+    return stacked
+
+
 def _combine(pieces: list, options: _Options) -> Microdata:
     _refuse_records_in_two_files(pieces)
     surveys = {piece.survey for piece in pieces}
@@ -263,6 +282,9 @@ def _combine(pieces: list, options: _Options) -> Microdata:
         )
     latest = max(int(p.frame["survey_year"].iloc[0]) for p in pieces)
     dollars_year = options.dollars_year if options.dollars_year is not None else latest
+    # Several files: their replicate matrices are stacked one piece at a time, each released once copied,
+    # so the read never holds every piece's matrices and the stacked ones in full at once.
+    stacked = _stack_matrices(pieces) if len(pieces) > 1 else {}
     built = []
     for piece in pieces:
         frame = piece.frame
@@ -276,7 +298,7 @@ def _combine(pieces: list, options: _Options) -> Microdata:
                  "dollars_year": dollars_year}
         built.append(Microdata(harmonized, person_replicates=piece.person_replicates,
                                household_replicates=piece.household_replicates, report=piece.report, attrs=attrs))
-    micro = built[0] if len(built) == 1 else Microdata.concat(built)
+    micro = built[0] if len(built) == 1 else replace(Microdata.concat(built), **stacked)
     sources = [s for piece in pieces for s in piece.sources]
     vintages = sorted(int(v) for v in pd.unique(micro.frame["puma_vintage"].dropna()))
     attrs = {
