@@ -490,6 +490,24 @@ class Microdata:
         return cls(frame, report=report, attrs=attrs, **matrices)
 
 
+def _households_shared(ids: Sequence[pd.Series]) -> bool:
+    """Whether some household id appears in more than one of ``ids`` (one Series per piece).
+
+    Examples
+    --------
+    >>> _households_shared([pd.Series(["1", "2", "2"]), pd.Series(["3"])])
+    False
+    >>> _households_shared([pd.Series(["1", "2"]), pd.Series(["2"])])
+    True
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    distinct = [pc.unique(pa.array(values.astype("string").array, type=pa.string())) for values in ids]
+    together = pa.chunked_array(distinct, type=pa.string())
+    return pc.count_distinct(together, mode="all").as_py() < sum(len(d) for d in distinct)
+
+
 def _refuse_repeated_records(pieces: Sequence[Microdata]) -> None:
     names = [str(p.attrs.get("source", f"piece {i}")) for i, p in enumerate(pieces)]
     seen: dict[int, int] = {}
@@ -503,6 +521,8 @@ def _refuse_repeated_records(pieces: Sequence[Microdata]) -> None:
     key = ["survey_year", "state", "household_id", "person_id"]
     if len(pieces) < 2 or not all(set(key) <= set(p.frame.columns) for p in pieces):
         return
+    if not _households_shared([p.frame["household_id"] for p in pieces]):
+        return  # no household in two pieces: no person either (hashed by Arrow, no Python objects per row)
     keys = pd.concat([p.frame[key].assign(_piece=i).drop_duplicates(key) for i, p in enumerate(pieces)], ignore_index=True)
     repeated = keys.duplicated(key, keep=False).to_numpy()
     if repeated.any():

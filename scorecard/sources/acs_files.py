@@ -155,9 +155,57 @@ def _resolve(name: str, header: Sequence[str], groups: dict[str, tuple[str, ...]
 
 
 @dataclass
+class _Columns:
+    """Replicate weights still in their parsed Arrow columns (whole numbers, none missing), plus the rows to keep.
+
+    They are copied once, into the place where they end up (:meth:`fill`): the N x 80 float32 matrix of one
+    file, or their rows of the matrix stacked over several files.
+    """
+
+    table: pa.Table
+    rows: np.ndarray | None = None  # rows of ``table`` in the order wanted; None = all, in order
+
+    def __len__(self) -> int:
+        return self.table.num_rows if self.rows is None else len(self.rows)
+
+    def take(self, rows: np.ndarray) -> _Columns:
+        return _Columns(self.table, rows if self.rows is None else self.rows[rows])
+
+    def fill(self, out: np.ndarray) -> None:
+        """Write the weights into ``out`` (len(self) x 80, float32)."""
+        if self.rows is None:
+            _fill_matrix(self.table, out)
+        else:
+            np.take(self.matrix_of_table(), self.rows, axis=0, out=out)
+
+    def matrix_of_table(self) -> np.ndarray:
+        out = np.empty((self.table.num_rows, self.table.num_columns), dtype=np.float32)
+        _fill_matrix(self.table, out)
+        return out
+
+    def matrix(self) -> np.ndarray:
+        out = np.empty((len(self), self.table.num_columns), dtype=np.float32)
+        self.fill(out)
+        return out
+
+
+def _materialized(replicates: np.ndarray | _Columns | None) -> np.ndarray | None:
+    """A float32 matrix of ``replicates`` (already one: unchanged)."""
+    if isinstance(replicates, _Columns):
+        return replicates.matrix()
+    return None if replicates is None else replicates.astype(np.float32, copy=False)
+
+
+def _take_rows(replicates: np.ndarray | _Columns | None, rows: np.ndarray) -> np.ndarray | _Columns | None:
+    if replicates is None:
+        return None
+    return replicates.take(rows) if isinstance(replicates, _Columns) else replicates[rows]
+
+
+@dataclass
 class _Table:
     frame: pd.DataFrame  # canonical names; text columns as strings (<NA> for blanks), weights float64
-    replicates: np.ndarray | None
+    replicates: np.ndarray | _Columns | None
 
 
 def _read_table(source: _Member, cols: dict[str, str], replicate_columns: list[str], *, floats: set[str],
@@ -208,12 +256,13 @@ def _parse(source: _Member, cols: dict[str, str], replicate_columns: list[str], 
         raise UnreadableFileError(f"{source.name} has a header but no records. Download the file again.")
     replicates = None
     if replicate_columns:
-        replicates = _replicate_matrix(table, replicate_columns)
         nulls = any(table.column(column).null_count for column in replicate_columns)
-        # the parsed replicate columns are not needed any more: release them before the frame is built
-        table = table.select([c for c in table.column_names if c not in set(replicate_columns)])
-        pa.default_memory_pool().release_unused()
+        replicates = _Columns(table.select(replicate_columns))
         if nulls or not typed:
+            replicates = replicates.matrix()
+            # the parsed replicate columns are not needed any more: release them before the frame is built
+            table = table.select([c for c in table.column_names if c not in set(replicate_columns)])
+            pa.default_memory_pool().release_unused()
             # Negative replicate weights are real in ACS files (e.g. 2015 WA housing): kept, counted by Microdata.
             check_weights(replicates, source=source.name, columns=replicate_columns, what="Replicate weights",
                           allow_negative=True)
@@ -235,16 +284,13 @@ def _to_pandas(column: pa.ChunkedArray, *, numbers: bool) -> pd.Series:
     return column.to_pandas()
 
 
-def _replicate_matrix(table: pa.Table, columns: list[str]) -> np.ndarray:
-    """N x 80 float32 weights filled one parse block at a time (each block stays in cache while transposed)."""
-    matrix = np.empty((table.num_rows, len(columns)), dtype=np.float32)
+def _fill_matrix(table: pa.Table, out: np.ndarray) -> None:
+    """``out`` (rows x columns of ``table``) filled one parse block at a time (a block stays in cache while transposed)."""
     row = 0
-    for batch in table.select(columns).to_batches():
+    for batch in table.to_batches():
         stop = row + batch.num_rows
-        matrix[row:stop] = np.column_stack(
-            [batch.column(j).to_numpy(zero_copy_only=False) for j in range(batch.num_columns)])
+        out[row:stop] = np.column_stack([batch.column(j).to_numpy(zero_copy_only=False) for j in range(batch.num_columns)])
         row = stop
-    return matrix
 
 
 def _parse_error_message(source: _Member, error: Exception, floats: set[str]) -> str:

@@ -56,9 +56,9 @@ import pandas as pd
 
 from scorecard import schema
 from scorecard.errors import DuplicateRecordError, MismatchedSourcesError, UnreadableFileError
-from scorecard.microdata import Microdata
+from scorecard.microdata import Microdata, _households_shared
 from scorecard.sources import cache as _cache
-from scorecard.sources.acs_files import _as_paths, _digest, _members
+from scorecard.sources.acs_files import _as_paths, _Columns, _digest, _materialized, _members
 from scorecard.sources.acs_layout import (
     HOUSING_COLUMNS,
     PERSON_COLUMNS,
@@ -235,6 +235,10 @@ def _refuse_records_in_two_files(pieces: list) -> None:
     """A SERIALNO (a household, persons and all) lives in one file of its survey year; in two, records repeat."""
     if len(pieces) < 2:
         return
+    years = [int(piece.frame["survey_year"].iloc[0]) for piece in pieces]  # one survey year per file
+    if all(not _households_shared([pieces[i].frame["household_id"] for i in range(len(pieces)) if years[i] == year])
+           for year in set(years)):
+        return  # no SERIALNO in two files of one year (hashed by Arrow); else the explanation below
     keys = pd.concat(
         [pd.DataFrame({"year": piece.frame["survey_year"].to_numpy(), "serial": piece.frame["household_id"].to_numpy(),
                        "file": index}).drop_duplicates(["year", "serial"]) for index, piece in enumerate(pieces)],
@@ -258,15 +262,17 @@ def _stack_matrices(pieces: list) -> dict[str, np.ndarray]:
     for name in ("person_replicates", "household_replicates"):
         if not all(getattr(piece, name) is not None for piece in pieces):
             continue  # none (or only some: Microdata.concat below refuses that, naming the sources)
-        first = getattr(pieces[0], name)
-        out = np.empty((sum(len(getattr(piece, name)) for piece in pieces), first.shape[1]), dtype=first.dtype)
+        out = np.empty((sum(len(getattr(piece, name)) for piece in pieces), schema.N_REPLICATES), dtype=np.float32)
         row = 0
         for piece in pieces:
-            matrix = getattr(piece, name)
-            out[row: row + len(matrix)] = matrix
-            row += len(matrix)
-            setattr(piece, name, None)  # the piece's copy is released here
-            del matrix
+            weights = getattr(piece, name)
+            if isinstance(weights, _Columns):
+                weights.fill(out[row: row + len(weights)])  # parsed columns -> their rows of the stack: one copy
+            else:
+                out[row: row + len(weights)] = weights
+            row += len(weights)
+            setattr(piece, name, None)  # the piece's weights are released here
+            del weights
         stacked[name] = out
     return stacked
 
@@ -296,8 +302,9 @@ def _combine(pieces: list, options: _Options) -> Microdata:
         harmonized = schema.coerce(frame[ordered], source=piece.name)
         attrs = {"source": piece.name, "sources": piece.sources, "survey": piece.survey,
                  "dollars_year": dollars_year}
-        built.append(Microdata(harmonized, person_replicates=piece.person_replicates,
-                               household_replicates=piece.household_replicates, report=piece.report, attrs=attrs))
+        built.append(Microdata(harmonized, person_replicates=_materialized(piece.person_replicates),
+                               household_replicates=_materialized(piece.household_replicates), report=piece.report,
+                               attrs=attrs))
     micro = built[0] if len(built) == 1 else replace(Microdata.concat(built), **stacked)
     sources = [s for piece in pieces for s in piece.sources]
     vintages = sorted(int(v) for v in pd.unique(micro.frame["puma_vintage"].dropna()))

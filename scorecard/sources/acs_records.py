@@ -25,7 +25,15 @@ from scorecard.errors import (
 )
 from scorecard.microdata import RecordReport, check_weights, find_replicate_columns
 from scorecard.ranges import check_ranges
-from scorecard.sources.acs_files import _check_replicate_count, _header, _Member, _read_table, _resolve
+from scorecard.sources.acs_files import (
+    _check_replicate_count,
+    _Columns,
+    _header,
+    _Member,
+    _read_table,
+    _resolve,
+    _take_rows,
+)
 from scorecard.sources.acs_layout import (
     _HOUSING_SOURCES,
     _OPTIONAL_HOUSING,
@@ -81,8 +89,8 @@ class _Piece:
     sources: list[str]
     survey: str
     frame: pd.DataFrame
-    person_replicates: np.ndarray | None
-    household_replicates: np.ndarray | None
+    person_replicates: np.ndarray | _Columns | None  # _Columns: copied once, where they end up (see _combine)
+    household_replicates: np.ndarray | _Columns | None
     report: RecordReport
 
 
@@ -201,7 +209,7 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
             keep_rows = np.flatnonzero(~orphan)
             frame = frame.iloc[keep_rows].reset_index(drop=True)
             position = position[keep_rows]
-            person_replicates = None if person_replicates is None else person_replicates[keep_rows]
+            person_replicates = _take_rows(person_replicates, keep_rows)
             person_report = RecordReport.single(
                 person.name, read=n, dropped={"no housing record with the same SERIALNO": int(orphan.sum())}
             )
@@ -209,8 +217,7 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
         for column in HOUSING_COLUMNS:
             if column in h.columns:
                 frame[column] = h.columns[column][position]
-        if h.replicates is not None:
-            household_replicates = h.replicates[position]
+        household_replicates = _take_rows(h.replicates, position)
         linked = np.zeros(len(h.key), dtype=bool)
         linked[position] = True
         _check_household_sizes(person.name, housing.name, h, position)
@@ -218,10 +225,6 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
         housing_report = RecordReport.single(housing.name, read=len(h.key), record_type="housing",
                                              notes=h.unlinked_notes(~linked))
         person_report = person_report.combine(housing_report)
-    if person_replicates is not None:
-        person_replicates = person_replicates.astype(np.float32, copy=False)
-    if household_replicates is not None:
-        household_replicates = household_replicates.astype(np.float32, copy=False)
     return _Piece(person.name, sources, survey, frame, person_replicates, household_replicates, person_report)
 
 
@@ -295,7 +298,7 @@ class _Housing:
     year: int
     state: pd.Series | None
     weight: np.ndarray
-    replicates: np.ndarray | None
+    replicates: np.ndarray | _Columns | None
     columns: dict[str, np.ndarray]
     occupants: np.ndarray | None  # NP, number of person records
     # Read only for housing-only reads (no person file to take them from):
@@ -336,7 +339,7 @@ def _read_housing_only(housing: _Member, options: _Options) -> _Piece:
             out[column] = h.columns[column]
     out.update(h.kept)
     frame = pd.DataFrame(out, index=pd.RangeIndex(n))
-    replicates = None if h.replicates is None else h.replicates.astype(np.float32, copy=False)
+    replicates = h.replicates  # copied once, where they end up (see _combine)
     report = RecordReport.single(housing.name, read=n, record_type="housing")
     return _Piece(housing.name, [housing.name], h.survey, frame, None, replicates, report)
 
