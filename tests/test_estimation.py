@@ -393,3 +393,18 @@ def test_what_travels_back_from_a_worker_is_the_touched_cells_and_unpacks_to_the
     for name in ("sums", "n_unweighted", "universe_weighted"):
         np.testing.assert_array_equal(getattr(back, name), getattr(partial, name))
         np.testing.assert_array_equal(np.signbit(getattr(back, name)), np.signbit(getattr(partial, name)))
+
+
+def test_dask_one_piece_per_year_uses_the_workers_medians_and_gives_identical_numbers(micro, scheme):
+    # one piece per survey year: each worker finishes its year's medians; the numbers are the local ones, to the bit
+    distributed = pytest.importorskip("dask.distributed")
+    keys = ["naturalized", "median_household_income", "median_personal_earnings"]
+    pieces = _by_year(micro, 1)
+    local = sc.estimate(pieces, keys, places=split_places(), cohorts=scheme, keep_replicates=True)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            remote = sc.estimate(pieces, keys, places=split_places(), cohorts=scheme, keep_replicates=True,
+                                 client=client)
+    import xarray as xr
+
+    xr.testing.assert_identical(remote, local)

@@ -26,7 +26,9 @@ __all__ = ["partials_on_cluster", "iter_partials_on_cluster"]
 
 
 def _reduce(piece: Microdata | Callable[[], Microdata], spec: EstimateSpec) -> _Packed:
-    return _Packed.pack(partial_estimate(piece() if callable(piece) else piece, spec).detached())
+    # The worker also finishes the piece's medians: used when the piece is the only one of its survey years
+    # (e.g. one national file per year), so the client does not compute them; dropped otherwise.
+    return _Packed.pack(partial_estimate(piece() if callable(piece) else piece, spec, quantiles=True).detached())
 
 
 @dataclass

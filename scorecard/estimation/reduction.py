@@ -179,9 +179,11 @@ class Reduction:
             position = np.searchsorted(years, layout.years)
             for key, median in medians.items():
                 parts.setdefault(key, []).append(_widen_median(median, layout.shape, shape, position))
-        if len(self._medians) == 1:
+        if len(self._medians) == 1:  # one piece: its medians may be finished already (Partial.quantiles)
             return dataclasses.replace(group, median_inputs=self._medians[0][1])
-        return dataclasses.replace(group, median_inputs={k: MedianInput.concat(v) for k, v in parts.items()})
+        # several pieces: medians over all their records (a piece's own finished medians do not apply)
+        return dataclasses.replace(group, median_inputs={k: MedianInput.concat(v) for k, v in parts.items()},
+                                   quantiles={})
 
     def _finish(self) -> None:
         group = self._group()
