@@ -337,7 +337,8 @@ def write_pdf(path: str | os.PathLike, *, html: str | os.PathLike | None = None,
 
 
 def write_index(path: str | os.PathLike, pages: Mapping[str, str | os.PathLike], *,
-                title: str = "Immigrant integration scorecards", note: str = "") -> Path:
+                title: str = "Immigrant integration scorecards", note: str = "",
+                summary: Mapping | None = None, pdfs: Mapping[str, str | os.PathLike] | None = None) -> Path:
     """An index page linking the cities' report pages (relative links), atomically.
 
     Parameters
@@ -347,6 +348,11 @@ def write_index(path: str | os.PathLike, pages: Mapping[str, str | os.PathLike],
     pages : mapping of str -> path
         Place name -> its report (HTML, or PDF) file.
     title, note : str
+    summary : mapping, optional
+        ``{"caption": str, "columns": [...], "rows": {place name: {column: text}}}``: a table of
+        headline figures (e.g. each place's composite score and rank interval) instead of a plain list.
+    pdfs : mapping of str -> path, optional
+        Place name -> its PDF, linked beside the page.
 
     Examples
     --------
@@ -358,7 +364,11 @@ def write_index(path: str | os.PathLike, pages: Mapping[str, str | os.PathLike],
     """
     path = Path(path)
     base = path.parent.resolve()
-    links = [{"name": name, "href": Path(os.path.relpath(Path(target).resolve(), base)).as_posix()}
+    def relative(target) -> str:
+        return Path(os.path.relpath(Path(target).resolve(), base)).as_posix()
+
+    links = [{"name": name, "href": relative(target), "pdf": relative(pdfs[name]) if pdfs and name in pdfs else ""}
              for name, target in sorted(pages.items())]
-    page = _environment().get_template("index.html.j2").render(title=title, note=note, links=links, csp=CSP)
+    page = _environment().get_template("index.html.j2").render(title=title, note=note, links=links, csp=CSP,
+                                                               summary=summary)
     return atomic_write_text(path, page)
