@@ -183,3 +183,19 @@ def test_boston_gateway_cities_example_builds(tmp_path, capsys, shared_data):
     page = (out / "boston-city-massachusetts" / "report.html").read_text()
     assert "28.5%" in page and "Rank among peers" in page
     assert (out / "boston-city-massachusetts" / "report.pdf").exists()
+
+
+def test_report_from_an_estimates_file(tmp_path, capsys):
+    config = _config(tmp_path, DEMO_CONFIG.replace('names = ["Alderport city, WA", "Dunmere city, GA"]', "names = []"))
+    assert main(["build", str(config), "--quiet"]) == 0
+    capsys.readouterr()
+    estimates = tmp_path / "out" / "estimates.nc"
+    code = main(["report", str(estimates), "--focus", "Alderport city, WA", "--out", str(tmp_path / "rep"), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    page = (tmp_path / "rep" / "alderport-city-wa" / "report.html").read_text()
+    assert "Alderport city, WA: immigrant integration scorecard" in page
+    assert (tmp_path / "rep" / "index.html").exists() and (tmp_path / "rep" / "scorecard.csv").exists()
+    assert main(["report", str(estimates), "--focus", "Aldrport city, WA", "--out", str(tmp_path / "x")]) == 2
+    assert "did you mean 'Alderport city, WA'" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing.nc")]) == 2
+    assert "no such file" in capsys.readouterr().err
