@@ -1,4 +1,4 @@
-"""Tried as a new user would: every command and Python block in the README and the quickstart runs as written.
+"""Tried as a new user would: the README, quickstart and researcher guide blocks run as written.
 
 Each page's fenced blocks run in order in one fresh folder (the reader's working folder):
 
@@ -35,7 +35,7 @@ import pytest
 from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ("README.md", "docs/quickstart.md")
+PAGES = ("README.md", "docs/quickstart.md", "docs/researcher.md")
 MAX_NOT_RUN = 3
 TIMEOUT = 600
 
