@@ -9,6 +9,30 @@ Examples
 
 from __future__ import annotations
 
-from cohorts.schemes import AllRecords, ArrivalCohorts, ByCategory, Grouping, as_grouping, cohort_label
+from cohorts.schemes import (
+    S0502_WINDOWS,
+    AgeBands,
+    AllRecords,
+    ArrivalCohorts,
+    ByCategory,
+    Grouping,
+    YearsSinceArrival,
+    as_grouping,
+    cohort_label,
+    require_windows,
+    s0502_windows,
+)
 
-__all__ = ["Grouping", "ArrivalCohorts", "ByCategory", "AllRecords", "cohort_label", "as_grouping"]
+__all__ = [
+    "Grouping",
+    "ArrivalCohorts",
+    "ByCategory",
+    "AllRecords",
+    "AgeBands",
+    "YearsSinceArrival",
+    "cohort_label",
+    "as_grouping",
+    "require_windows",
+    "s0502_windows",
+    "S0502_WINDOWS",
+]
