@@ -9,6 +9,9 @@ Examples
 
 from __future__ import annotations
 
+from cohorts._common import cohorts_by_year, followable
+from cohorts.change import change, pace
+from cohorts.gap import gap
 from cohorts.schemes import (
     S0502_WINDOWS,
     AgeBands,
@@ -22,6 +25,7 @@ from cohorts.schemes import (
     require_windows,
     s0502_windows,
 )
+from cohorts.trajectories import ALIGNMENTS, CohortDriftWarning, trajectories
 
 __all__ = [
     "Grouping",
@@ -35,4 +39,12 @@ __all__ = [
     "require_windows",
     "s0502_windows",
     "S0502_WINDOWS",
+    "trajectories",
+    "change",
+    "pace",
+    "gap",
+    "followable",
+    "cohorts_by_year",
+    "CohortDriftWarning",
+    "ALIGNMENTS",
 ]

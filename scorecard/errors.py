@@ -36,6 +36,7 @@ __all__ = [
     "PlaceError",
     "CohortDefinitionError",
     "TableError",
+    "CohortDataError",
 ]
 
 
@@ -204,3 +205,7 @@ class CohortDefinitionError(MessageError, ValueError):
 
 class TableError(MessageError, ValueError):
     """A published ACS table file is malformed or lacks a needed line."""
+
+
+class CohortDataError(MessageError, ValueError):
+    """An estimates Dataset cannot answer a cohort question (a year, cohort or period is not there)."""
