@@ -111,7 +111,8 @@ def change(est: xr.Dataset, *, start: int, end: int, level: float = 0.90, fdr: f
     spans = dict(zip(est["year"].values.tolist(), periods(est).tolist()))
     (s0, s1), (e0, e1) = spans[start], spans[end]
     overlap = float(overlap_share(s0, s1, e0, e1))
-    first, second = est.sel(year=start), est.sel(year=end)
+    per_year = est.drop_vars([n for n, c in est.coords.items() if "year" in c.dims and n != "year"])
+    first, second = per_year.sel(year=start, drop=True), per_year.sel(year=end, drop=True)
     if overlap > 0:
         if overlap >= 1:
             raise UncertaintyError(f"cohorts.change: the periods of {start} ({s0}-{s1}) and {end} ({e0}-{e1}) are the "
@@ -133,9 +134,9 @@ def change(est: xr.Dataset, *, start: int, end: int, level: float = 0.90, fdr: f
     reason[np.isnan(first_estimate.values) & np.isnan(second_estimate.values)] = f"no estimate in {start} or {end}"
     out = xr.Dataset(
         {
-            "estimate_start": first_estimate.drop_vars("year", errors="ignore"),
-            "estimate_end": second_estimate.drop_vars("year", errors="ignore"),
-            "change": difference.drop_vars("year", errors="ignore"),
+            "estimate_start": first_estimate,
+            "estimate_end": second_estimate,
+            "change": difference,
             "se": se,
             "moe90": (dims, se_to_moe(se.values)),
             **_tests(difference, se, level=level, fdr=fdr),

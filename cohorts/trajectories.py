@@ -153,7 +153,8 @@ def trajectories(est: xr.Dataset, *, align: str = "survey_year", size_threshold:
     size, relative, drifts = _size_change(est, size_threshold)
     out = est.assign(cohort_size=size, size_change=relative)
     if drifts:
-        shown = "; ".join(f"{d.get('cohort', '')} {d['from']}->{d['to']}: {d['relative_change']:+.0%}" for d in drifts[:5])
+        shown = "; ".join(" ".join(v for k, v in d.items() if k not in ("from", "to", "relative_change"))
+                          + f" {d['from']}->{d['to']}: {d['relative_change']:+.0%}" for d in drifts[:5])
         warnings.warn(f"Cohort sizes drift beyond {size_threshold:.0%} between survey years ({shown}). The synthetic cohort "
                       "is not the same people: compare with care (attr size_drift).", CohortDriftWarning, stacklevel=2)
     by_year = cohorts_by_year(est)
