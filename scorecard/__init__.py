@@ -29,8 +29,14 @@ _EXPORTS = {
     "read_acs_tables": "scorecard.tables",
     "fetch_acs_table": "scorecard.tables",
     "ScorecardError": "scorecard.errors",
+    "EstimatesContractError": "scorecard.errors",
+    "validate_estimates": "scorecard.estimates",
+    "estimates_from_frame": "scorecard.estimates",
+    "build_estimates": "scorecard.estimates",
+    "merge_estimates": "scorecard.estimates",
+    "to_frame": "scorecard.estimates",
 }
-_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places"}
+_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "uncertainty"}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 

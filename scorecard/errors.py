@@ -36,6 +36,7 @@ __all__ = [
     "PlaceError",
     "CohortDefinitionError",
     "TableError",
+    "EstimatesContractError",
     "CohortDataError",
 ]
 
@@ -205,6 +206,14 @@ class CohortDefinitionError(MessageError, ValueError):
 
 class TableError(MessageError, ValueError):
     """A published ACS table file is malformed or lacks a needed line."""
+
+
+class EstimatesContractError(MessageError, ValueError):
+    """An estimates Dataset (or the table it is built from) breaks the contract of :mod:`scorecard.estimates`.
+
+    The message lists every problem found at once, each naming the variable,
+    coordinate or attribute and what to do.
+    """
 
 
 class CohortDataError(MessageError, ValueError):

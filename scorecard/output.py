@@ -6,11 +6,13 @@ as CSV and Parquet plus the provenance as JSON, each atomically.
 
 Examples
 --------
->>> import numpy as np, xarray as xr
->>> ds = xr.Dataset({"estimate": (("indicator", "place"), [[0.5]]), "se": (("indicator", "place"), [[0.1]])},
-...                 coords={"indicator": ["naturalized"], "place": ["all"]})
->>> tidy(ds).columns.tolist()
-['indicator', 'place', 'estimate', 'se']
+>>> import pandas as pd
+>>> from scorecard.estimates import estimates_from_frame
+>>> est = estimates_from_frame(pd.DataFrame({"indicator": "naturalized", "place": ["all"], "year": 2020,
+...                                          "estimate": 0.5, "se": 0.1}), survey="acs1")
+>>> table = tidy(est)
+>>> table.columns.tolist()[:6], bool(table["experimental_weights"].iloc[0])
+(['indicator', 'place', 'year', 'cohort', 'indicator_label', 'statistic'], True)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pandas as pd
 import xarray as xr
 
 from scorecard.atomic import atomic_write, atomic_write_text
+from scorecard.estimates import to_frame
 
 __all__ = ["tidy", "write_estimates"]
 
@@ -30,12 +33,11 @@ _ORDER = ["estimate", "se", "moe90", "cv", "n_unweighted", "universe_weighted", 
 
 
 def tidy(est: xr.Dataset) -> pd.DataFrame:
-    """One row per cell with label coordinates and every uncertainty column (no replicates)."""
-    variables = [v for v in _ORDER if v in est] + [v for v in est.data_vars if v not in _ORDER and "replicate" not in est[v].dims]
-    frame = est[variables].to_dataframe().reset_index()
-    dims = [d for d in est["estimate"].dims]
-    labels = [c for c in frame.columns if c not in dims and c not in variables]
-    return frame[dims + labels + variables]
+    """One row per cell with label coordinates and every uncertainty column (no replicates).
+
+    The same table as :func:`scorecard.estimates.to_frame` (the contract's tidy form).
+    """
+    return to_frame(est)
 
 
 def write_estimates(est: xr.Dataset, directory: str | os.PathLike, *, stem: str = "estimates") -> dict[str, Path]:

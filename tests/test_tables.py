@@ -127,7 +127,7 @@ def test_derived_share_and_moe_match_hand_computation():
     assert float(fb["se"]) == pytest.approx(expected_moe / 1.645)
     assert float(fb["universe_weighted"]) == y
     assert str(fb["source"].values) == "B17025_derived from 1 line(s) / 2 line(s)"
-    assert ds.attrs["survey"] == "acs5" and ds.attrs["route"] == "published_tables"
+    assert ds.attrs["survey"] == "acs5" and ds.attrs["route"] == "tables"
 
 
 def test_dataset_layout_matches_the_estimates_convention():
@@ -140,7 +140,7 @@ def test_dataset_layout_matches_the_estimates_convention():
     assert ds["n_unweighted"].isnull().all()
     assert ds["cohort_kind"].values.tolist() == ["all", "nativity", "nativity"]
     assert ds.attrs["variance_method"] == "published_moe"
-    assert ds.attrs["dollars"] == "nominal (each year's dollars)"
+    assert ds.attrs["dollars_year"] == "nominal (each year's dollars)"
 
 
 def test_annotated_values_are_missing_with_reason_never_numbers():

@@ -16,7 +16,6 @@ a dask cluster.
 from __future__ import annotations
 
 import dataclasses
-import json
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,10 +28,9 @@ import xarray as xr
 import indicators as indicator_registry
 from cohorts.schemes import Grouping, as_grouping
 from indicators.definition import Indicator
-from scorecard import __version__ as _version
 from scorecard import schema
 from scorecard.errors import EstimationError, MissingColumnsError
-from scorecard.estimates import Reliability, finish
+from scorecard.estimates import IndicatorMeta, Reliability, build_estimates
 from scorecard.estimation.groups import GroupLayout
 from scorecard.estimation.quantiles import grouped_quantile, sum_by_segment
 from scorecard.estimation.sums import FLOAT32_EXACT, cell_weight_sums, grouped_sums
@@ -209,6 +207,7 @@ class Partial:
     attrs: dict = field(default_factory=dict)
     linearized_se: np.ndarray | None = None  # (K, cells) for single-piece linearization
     quantiles: dict[str, np.ndarray] = field(default_factory=dict)  # finished medians (cells, 1+R), all records only
+    year_vintages: dict[int, float] = field(default_factory=dict)  # survey year -> its PUMA vintage (NaN if mixed)
 
     def detached(self) -> Partial:
         """The partial without references to its piece's weight arrays (keeps only what medians need)."""
@@ -236,15 +235,26 @@ class PumaVintageWarning(UserWarning):
     """Survey years whose PUMA vintage the places do not cover: their place estimates will be empty."""
 
 
-def _warn_missing_vintages(frame: pd.DataFrame, layout: GroupLayout) -> None:
-    if layout.places.is_everywhere:
-        return
-    covered = set(pd.unique(layout.places.table["puma_vintage"].dropna()).astype(int).tolist())
+def _year_vintages(frame: pd.DataFrame) -> dict[int, float]:
+    """Survey year -> the PUMA vintage of its records (NaN when a year mixes vintages)."""
+    if "puma_vintage" not in frame:
+        return {}
     years = frame["survey_year"].to_numpy(dtype="float64", na_value=np.nan)
     vintages = frame["puma_vintage"].to_numpy(dtype="float64", na_value=np.nan)
     known = ~np.isnan(years) & ~np.isnan(vintages)
     pairs = np.unique(pd.unique(years[known] * 10_000 + vintages[known]))  # hashing, then a sort of a few values
-    uncovered = [(int(p // 10_000), int(p % 10_000)) for p in pairs if int(p % 10_000) not in covered]
+    found: dict[int, float] = {}
+    for pair in pairs:  # a few (year, vintage) pairs
+        year, vintage = int(pair // 10_000), float(pair % 10_000)
+        found[year] = vintage if year not in found else np.nan
+    return found
+
+
+def _warn_missing_vintages(year_vintages: dict[int, float], layout: GroupLayout) -> None:
+    if layout.places.is_everywhere:
+        return
+    covered = set(pd.unique(layout.places.table["puma_vintage"].dropna()).astype(int).tolist())
+    uncovered = [(y, int(v)) for y, v in sorted(year_vintages.items()) if not np.isnan(v) and int(v) not in covered]
     if uncovered:
         listed = ", ".join(f"{y} ({v} PUMAs)" for y, v in uncovered)
         warnings.warn(
@@ -276,7 +286,8 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec, *, quantiles: bool = 
     years = sorted(int(y) for y in pd.unique(frame["survey_year"].dropna()))
     layout = spec.layout(frame, years)
     _check_columns(micro, spec.indicators, layout.columns)
-    _warn_missing_vintages(frame, layout)
+    year_vintages = _year_vintages(frame)
+    _warn_missing_vintages(year_vintages, layout)
     additive = _additive(spec.indicators)
     # Weight kinds, the one with the most sums first (its task is the longest).
     kinds = sorted({i.weight for i in spec.indicators}, key=lambda kind: (-sum(i.weight == kind for i in additive), kind))
@@ -356,6 +367,7 @@ def partial_estimate(micro: Microdata, spec: EstimateSpec, *, quantiles: bool = 
         quantiles=finished,
         records_outside=len(frame) - (int(np.count_nonzero(np.diff(entries.row))) + 1 if len(entries) else 0),  # rows sorted
         attrs=dict(micro.attrs),
+        year_vintages=year_vintages,
     )
     if micro.variance_method == "linearization":
         partial.linearized_se = _linearized_se(micro, spec, entries, evaluations, partial)
@@ -503,7 +515,19 @@ def combine(partials: Sequence[Partial]) -> Partial:
         records=sum(p.records for p in partials),
         records_outside=sum(p.records_outside for p in partials),
         attrs={**first.attrs, "sources": sources},
+        year_vintages=_combine_vintages([p.year_vintages for p in partials]),
     )
+
+
+def _combine_vintages(parts: Sequence[dict[int, float]]) -> dict[int, float]:
+    """Year -> vintage over pieces; NaN where pieces of one year disagree."""
+    combined: dict[int, float] = {}
+    for part in parts:
+        for year, vintage in part.items():
+            before = combined.setdefault(year, vintage)
+            if not (before == vintage or (np.isnan(before) and np.isnan(vintage))):
+                combined[year] = np.nan
+    return combined
 
 
 def _quantiles(median: MedianInput, n_cells: int, p: float) -> np.ndarray:
@@ -579,33 +603,29 @@ def finalize(partial: Partial, *, keep_replicates: bool = False, reliability: Re
         data["replicate_estimate"] = ((*dims, "replicate"), theta.reshape(shape + (partial.n_columns,)))
     coords = layout.coords()
     coords["indicator"] = [i.key for i in spec.indicators]
-    coords["indicator_label"] = ("indicator", [i.label for i in spec.indicators])
-    coords["statistic"] = ("indicator", [i.statistic for i in spec.indicators])
-    coords["higher_is_better"] = (
-        "indicator",
-        np.array([np.nan if i.higher_is_better is None else float(i.higher_is_better) for i in spec.indicators]),
-    )
     if keep_replicates:
         coords["replicate"] = np.arange(partial.n_columns)
-    ds = xr.Dataset(data, coords=coords)
-    ds.attrs.update(
-        {
-            "survey": str(partial.attrs.get("survey", "")),
-            "dollars_year": partial.attrs.get("dollars_year") if partial.attrs.get("dollars_year") is not None else "",
-            "sources": json.dumps([str(s) for s in partial.attrs.get("sources") or [partial.attrs.get("source")]]),
-            "library": f"integration-scorecard {_version}",
-            "variance_method": variance_method,
+    years = pd.DataFrame({"puma_vintage": [partial.year_vintages.get(int(y), np.nan) for y in layout.years]},
+                         index=pd.Index([int(y) for y in layout.years], name="year"))
+    return build_estimates(
+        xr.Dataset(data, coords=coords),
+        indicators=[IndicatorMeta.of(i) for i in spec.indicators],
+        route="microdata",
+        variance_method=variance_method,
+        survey=str(partial.attrs.get("survey", "") or ""),
+        dollars_year=partial.attrs.get("dollars_year") if partial.attrs.get("dollars_year") is not None else "",
+        sources=[str(s) for s in partial.attrs.get("sources") or [partial.attrs.get("source")]],
+        years=years,
+        reliability=reliability,
+        attrs={
             "variance_scale": SDR_SCALE if variance_method == "sdr" else "",
             "quantile_rule": "inverse weighted CDF, no interpolation (R survey qrule='math')",
             "records": partial.records,
             "records_outside_places_and_cohorts": partial.records_outside,
-            "excluded_missing_value": json.dumps(partial.missing_value),
-            "indicators": json.dumps([i.describe() for i in spec.indicators]),
-            "route": "microdata",
-        }
+            "excluded_missing_value": partial.missing_value,
+            "indicators": [i.describe() for i in spec.indicators],
+        },
     )
-    proportion = xr.DataArray(np.array([i.statistic == "proportion" for i in spec.indicators]), dims="indicator")
-    return finish(ds, reliability, proportion=proportion)
 
 
 def estimate(

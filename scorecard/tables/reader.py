@@ -7,8 +7,9 @@ Dataset the microdata route returns: dims ``(indicator, place, year, cohort)``,
 ``estimate, se, moe90, cv, n_unweighted, universe_weighted, reliable, reason``
 (and ``source``: the variable or derivation each figure came from).
 
-* Published percentages are divided by 100 (MOE too); SE = MOE / 1.645; a
-  controlled MOE (``-555555555``) is SE 0.
+* Published percentages are divided by 100 (MOE too); SE = MOE / 1.645 (1.65
+  for 2005 and earlier, as the Census Bureau published them); a controlled MOE
+  (``-555555555``) is SE 0.
 * Derived figures (a share from counts, a sum of lines) get their MOE from the
   ACS handbook approximations in :mod:`scorecard.tables.moe`.
 * A figure two tables both give is taken from the published one first, then
@@ -49,7 +50,7 @@ import pandas as pd
 import xarray as xr
 
 from scorecard.errors import MismatchedSourcesError, TableError
-from scorecard.estimates import DIMS, Reliability, finish
+from scorecard.estimates import DIMS, IndicatorMeta, Reliability, build_estimates
 from scorecard.tables.api_files import AcsTable, _check_same_survey, normalize_label, read_acs_table
 from scorecard.tables.catalog import Catalog, cohort_coords, cohort_order, expand_cohorts, load_catalog
 from scorecard.tables.errors import MissingLineError
@@ -101,10 +102,9 @@ def read_acs_tables(
     Returns
     -------
     xarray.Dataset
-        Dims ``(indicator, place, year, cohort)``; variables ``estimate, se,
-        moe90, cv, n_unweighted, universe_weighted, reliable, reason, source``;
-        coords ``place_name``, ``cohort_kind``, ``entry_first``, ``entry_last``;
-        attrs ``survey, route, variance_method, dollars, sources``.
+        The estimates contract (:mod:`scorecard.estimates`, ``route="tables"``,
+        ``variance_method="published_moe"``), plus the variable ``source``: the
+        table line or derivation each figure came from.
 
     Raises
     ------
@@ -140,20 +140,19 @@ def read_acs_tables(
             f"{sorted({t.table for t in read})}); see scorecard.tables.supported()."
         )
     figures = _pick(figures, catalog, prefer)
+    import indicators as registry
+
     ds = _to_dataset(figures, catalog, read)
-    proportion = xr.DataArray(
-        [bool(figures.loc[figures["indicator"] == k, "share"].any()) for k in ds["indicator"].values],
-        dims="indicator", coords={"indicator": ds["indicator"]},
-    )
-    ds = finish(ds, reliability, proportion=proportion)
-    ds.attrs.update(
-        survey=survey_name,
-        route="published_tables",
+    return build_estimates(
+        ds,
+        indicators=[IndicatorMeta.of(registry.get(str(k))) for k in ds["indicator"].values],
+        route="tables",
         variance_method="published_moe",
-        dollars="nominal (each year's dollars)",
+        survey=survey_name,
+        dollars_year="nominal (each year's dollars)",
         sources=sorted({t.source for t in read}),
+        reliability=reliability,
     )
-    return ds[["estimate", "se", "moe90", "cv", "n_unweighted", "universe_weighted", "reliable", "reason", "source"]]
 
 
 def _collect(items, *, year, survey, tables=None) -> Iterable[AcsTable]:
@@ -364,7 +363,7 @@ def _to_dataset(figures: pd.DataFrame, catalog: Catalog, read: list[AcsTable]) -
     ds = xr.Dataset(
         {
             "estimate": (DIMS, grid("estimate", None).astype(float)),
-            "se": (DIMS, moe_to_se(grid("moe", None).astype(float))),
+            "se": (DIMS, moe_to_se(grid("moe", None).astype(float), year=np.asarray(years)[None, None, :, None])),
             "n_unweighted": (DIMS, np.full(shape, np.nan)),
             "universe_weighted": (DIMS, grid("universe", None).astype(float)),
             "reason": (DIMS, grid("reason", _NOT_SUPPLIED).astype(str)),
