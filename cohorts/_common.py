@@ -6,10 +6,12 @@ packages), so it works the same on microdata, published tables and
 
 Examples
 --------
->>> import xarray as xr
->>> ds = xr.Dataset(coords={"year": [2016, 2020]}, attrs={"survey": "acs5"})
->>> periods(ds).tolist()
-[[2012, 2016], [2016, 2020]]
+>>> import pandas as pd
+>>> from scorecard.estimates import estimates_from_frame
+>>> est = estimates_from_frame(pd.DataFrame({"indicator": "naturalized", "place": "2507000", "year": [2016, 2020],
+...     "cohort": ["2000-2009", "1990-1999"], "estimate": [0.4, 0.7], "moe90": [0.03, 0.03]}), survey="acs5")
+>>> periods(est).tolist(), cohorts_by_year(est)
+([[2012, 2016], [2016, 2020]], {2016: ['2000-2009'], 2020: ['1990-1999']})
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import xarray as xr
 
 from scorecard.errors import CohortDataError
+from scorecard.estimates import validate_estimates
 
 __all__ = ["checked", "periods", "require_year", "cohorts_by_year", "followable", "require_cohorts", "other_dims", "provenance", "json_list"]
 
@@ -28,32 +31,13 @@ _NOT_CARRIED = ("year", "replicate")
 
 
 def checked(est: xr.Dataset, who: str) -> xr.Dataset:
-    """The Dataset, after the estimates contract check (``scorecard.validate_estimates``) when it exists."""
-    if not isinstance(est, xr.Dataset):
-        raise CohortDataError(f"The 'est' parameter of {who} must be an estimates xarray.Dataset. Got {type(est).__name__} instead.")
-    try:
-        from scorecard.estimates import validate_estimates
-    except ImportError:  # the contract check lands on main separately
-        missing = [name for name in ("estimate", "se") if name not in est] + [d for d in ("year", "cohort") if d not in est.dims]
-        if missing:
-            raise CohortDataError(f"{who}: the estimates Dataset lacks {missing}; pass the output of scorecard.estimate, "
-                                  "read_acs_tables or estimates_from_frame.") from None
-        return est
+    """The Dataset, after the estimates contract check (:func:`scorecard.validate_estimates`)."""
     return validate_estimates(est)
 
 
 def periods(est: xr.Dataset) -> np.ndarray:
-    """First and last survey year of each ``year``'s data period, shape (n_years, 2).
-
-    From the ``period_start`` coord; without it, ``survey == "acs5"`` means
-    ``year - 4`` and anything else one-year data.
-    """
-    years = est["year"].values.astype(np.int64)
-    if "period_start" in est.coords:
-        start = est["period_start"].values.astype(np.int64)
-    else:
-        start = years - 4 if str(est.attrs.get("survey", "")) == "acs5" else years.copy()
-    return np.stack([start, years], axis=1)
+    """First and last survey year of each ``year``'s data period, shape (n_years, 2), from ``period_start``."""
+    return np.stack([est["period_start"].values.astype(np.int64), est["year"].values.astype(np.int64)], axis=1)
 
 
 def require_year(est: xr.Dataset, year, name: str, who: str) -> int:
@@ -86,11 +70,12 @@ def followable(est: xr.Dataset, years=None) -> list[str]:
 
     Examples
     --------
-    >>> ds = xr.Dataset({"estimate": (("year", "cohort"), [[0.5, 0.2, np.nan], [0.6, np.nan, 0.3]]),
-    ...                  "se": (("year", "cohort"), [[0.01] * 3] * 2)},
-    ...                 coords={"year": [2011, 2012], "cohort": ["2000-2009", "1990-1999", "2010-"]})
-    >>> followable(ds)
-    ['2000-2009']
+    >>> import pandas as pd
+    >>> from scorecard.estimates import estimates_from_frame
+    >>> est = estimates_from_frame(pd.DataFrame({"indicator": "naturalized", "place": "53", "year": [2011, 2011, 2012, 2012],
+    ...     "cohort": ["2000-", "1990-1999", "2000-", "2010-"], "estimate": [0.2, 0.5, 0.25, 0.05], "se": 0.01}))
+    >>> followable(est)
+    ['2000-']
     """
     by_year = cohorts_by_year(est)
     chosen = list(by_year) if years is None else [int(y) for y in years]

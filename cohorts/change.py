@@ -15,11 +15,12 @@ nothing to do with replicate r of another (measured: such SEs are off by
 
 Examples
 --------
->>> import numpy as np, xarray as xr
->>> est = xr.Dataset({"estimate": (("year", "cohort"), [[0.41, 0.70], [0.52, 0.71]]),
-...                   "se": (("year", "cohort"), [[0.020, 0.01], [0.025, 0.01]])},
-...                  coords={"year": [2010, 2020], "cohort": ["2000-2009", "native"]}, attrs={"survey": "acs1"})
->>> out = change(est, start=2010, end=2020)
+>>> import pandas as pd
+>>> from scorecard.estimates import estimates_from_frame
+>>> est = estimates_from_frame(pd.DataFrame({"indicator": "naturalized", "place": "53", "year": [2010, 2010, 2020, 2020],
+...     "cohort": ["2000-2009", "native", "2000-2009", "native"], "estimate": [0.41, 0.70, 0.52, 0.71],
+...     "se": [0.020, 0.01, 0.025, 0.01]}), survey="acs1")
+>>> out = change(est, start=2010, end=2020).sel(indicator="naturalized", place="53", cohort=["2000-2009", "native"])
 >>> out["change"].round(3).values.tolist(), out["se"].round(5).values.tolist(), out["significant"].values.tolist()
 ([0.11, 0.01], [0.03202, 0.01414], [True, False])
 >>> out.attrs["se_method"]
@@ -178,11 +179,11 @@ def pace(est: xr.Dataset, *, years=None, per: int = 10, level: float = 0.90, fdr
 
     Examples
     --------
-    >>> import xarray as xr
-    >>> est = xr.Dataset({"estimate": (("year", "cohort"), [[0.40], [0.45], [0.50]]),
-    ...                   "se": (("year", "cohort"), [[0.02], [0.02], [0.02]])},
-    ...                  coords={"year": [2006, 2011, 2016], "cohort": ["1990-1999"]}, attrs={"survey": "acs1"})
-    >>> out = pace(est).sel(cohort="1990-1999")
+    >>> import pandas as pd
+    >>> from scorecard.estimates import estimates_from_frame
+    >>> est = estimates_from_frame(pd.DataFrame({"indicator": "naturalized", "place": "53", "year": [2006, 2011, 2016],
+    ...     "cohort": "1990-1999", "estimate": [0.40, 0.45, 0.50], "se": 0.02}), survey="acs1")
+    >>> out = pace(est).sel(indicator="naturalized", place="53", cohort="1990-1999")
     >>> round(float(out["pace"]), 6), round(float(out["se"]), 6)   # 0.1 per decade; 0.02 / sqrt(50) * 10
     (0.1, 0.028284)
     """

@@ -13,10 +13,10 @@ two estimates (the same sample; a cohort inside the reference):
 
 Examples
 --------
->>> import xarray as xr
->>> est = xr.Dataset({"estimate": (("year", "cohort"), [[0.90, 0.60, 0.50]]),
-...                   "se": (("year", "cohort"), [[0.01, 0.03, 0.04]])},
-...                  coords={"year": [2020], "cohort": ["native", "foreign_born", "1990-1999"]})
+>>> import pandas as pd
+>>> from scorecard.estimates import estimates_from_frame
+>>> est = estimates_from_frame(pd.DataFrame({"indicator": "english_very_well", "place": "53", "year": 2020,
+...     "cohort": ["native", "foreign_born", "1990-1999"], "estimate": [0.90, 0.60, 0.50], "se": [0.01, 0.03, 0.04]}))
 >>> out = gap(est)
 >>> out["cohort"].values.tolist(), out["gap"].round(3).values.ravel().tolist()
 (['foreign_born', '1990-1999'], [-0.3, -0.4])

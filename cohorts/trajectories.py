@@ -12,14 +12,12 @@ survey years.
 
 Examples
 --------
->>> import xarray as xr, numpy as np
->>> est = xr.Dataset({"estimate": (("year", "cohort"), [[0.40, 0.9], [0.50, 0.9]]),
-...                   "se": (("year", "cohort"), [[0.02, 0.01], [0.02, 0.01]]),
-...                   "universe_weighted": (("year", "cohort"), [[1000.0, 9000.0], [950.0, 9100.0]])},
-...                  coords={"year": [2010, 2020], "cohort": ["1990-1999", "native"],
-...                          "entry_first": ("cohort", [1990.0, np.nan]), "entry_last": ("cohort", [1999.0, np.nan]),
-...                          "cohort_kind": ("cohort", ["arrival", "nativity"])})
->>> out = trajectories(est, align="years_since_arrival")
+>>> import pandas as pd
+>>> from scorecard.estimates import estimates_from_frame
+>>> est = estimates_from_frame(pd.DataFrame({"indicator": "naturalized", "place": "53", "year": [2010, 2010, 2020, 2020],
+...     "cohort": ["1990-1999", "foreign_born"] * 2, "estimate": [0.40, 0.5, 0.50, 0.55], "se": 0.02,
+...     "universe_weighted": [1000.0, 9000.0, 950.0, 9900.0]}), survey="acs1")
+>>> out = trajectories(est, align="years_since_arrival").sel(indicator="naturalized", place="53")
 >>> out["years_since_arrival"].values.tolist(), out["estimate"].sel(cohort="1990-1999").values.tolist()
 ([20, 30], [0.4, 0.5])
 """
