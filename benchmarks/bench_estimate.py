@@ -242,7 +242,7 @@ def serial_steps(call) -> dict:
     Wraps the estimator's task runners and its two main-thread steps for the duration of the call; the
     numbers do not depend on the thread count, so this is the same computation, laid out in sequence.
     """
-    from scorecard.estimation import core
+    from scorecard.estimation import core, partials, reduction
     from scorecard.estimation.groups import GroupLayout
 
     steps: dict[str, float] = {}
@@ -256,22 +256,24 @@ def serial_steps(call) -> dict:
                 steps[name] = steps.get(name, 0.0) + time.perf_counter() - t0
         return run
 
-    saved = (core.run_all, core.start_all, GroupLayout.entries, core.finalize, os.environ.get("SCORECARD_THREADS"))
-    core.run_all = lambda tasks, run=saved[0]: run([timed(_step_name(t), t) for t in tasks])
-    core.start_all = lambda tasks, start=saved[1]: start([timed(_step_name(t), t) for t in tasks])
-    GroupLayout.entries = timed("join records to places and cohorts", saved[2])
-    core.finalize = timed("finalize (estimates, SDR SEs, Dataset)", saved[3])
+    saved = (partials.run_all, partials.start_all, reduction.run_all, GroupLayout.entries, core.finalize,
+             os.environ.get("SCORECARD_THREADS"))
+    partials.run_all = lambda tasks, run=saved[0]: run([timed(_step_name(t), t) for t in tasks])
+    partials.start_all = lambda tasks, start=saved[1]: start([timed(_step_name(t), t) for t in tasks])
+    reduction.run_all = lambda tasks, run=saved[2]: run([timed(_step_name(t), t) for t in tasks])
+    GroupLayout.entries = timed("join records to places and cohorts", saved[3])
+    core.finalize = timed("finalize (estimates, SDR SEs, Dataset)", saved[4])
     os.environ["SCORECARD_THREADS"] = "1"
     try:
         t0 = time.perf_counter()
         call()
         steps["total"] = time.perf_counter() - t0
     finally:
-        core.run_all, core.start_all, GroupLayout.entries, core.finalize = saved[:4]
-        if saved[4] is None:
+        partials.run_all, partials.start_all, reduction.run_all, GroupLayout.entries, core.finalize = saved[:5]
+        if saved[5] is None:
             os.environ.pop("SCORECARD_THREADS")
         else:
-            os.environ["SCORECARD_THREADS"] = saved[4]
+            os.environ["SCORECARD_THREADS"] = saved[5]
     steps["other"] = steps["total"] - sum(v for k, v in steps.items() if k != "total")
     return steps
 

@@ -6,10 +6,11 @@ arrived in 1995 is in ``"1990-1999"`` and in ``"foreign_born"``), so it is
 given as pairs ``(record row, label index)``.
 
 Cohort labels follow one convention in every route (microdata and published
-tables): ``"all"``, ``"native"``, ``"foreign_born"``, and arrival ranges
-``"first-last"`` with open ends written ``"-1999"`` (entered before 2000) and
-``"2010-"`` (entered 2010 or later). Coordinates ``cohort_kind``,
-``entry_first`` and ``entry_last`` (NaN for an open end) describe them.
+tables), written and read by :mod:`cohorts.labels`: ``"all"``, ``"native"``,
+``"foreign_born"``, and arrival ranges ``"first-last"`` with open ends written
+``"-1999"`` (entered before 2000) and ``"2010-"`` (entered 2010 or later).
+Coordinates ``cohort_kind``, ``entry_first`` and ``entry_last`` (NaN for an
+open end) are read from the labels.
 
 Examples
 --------
@@ -31,20 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cohorts.labels import cohort_label, label_coords
 from scorecard.errors import CohortDefinitionError, MissingColumnsError
 
 __all__ = ["Grouping", "ArrivalCohorts", "ByCategory", "AllRecords", "cohort_label", "as_grouping"]
-
-
-def cohort_label(first: int | None, last: int | None) -> str:
-    """Label of an arrival range; open ends are left blank.
-
-    Examples
-    --------
-    >>> cohort_label(1990, 1999), cohort_label(None, 1999), cohort_label(2010, None)
-    ('1990-1999', '-1999', '2010-')
-    """
-    return f"{'' if first is None else first}-{'' if last is None else last}"
 
 
 class Grouping:
@@ -80,7 +71,7 @@ class AllRecords(Grouping):
 
     @property
     def coords(self) -> dict[str, list]:
-        return {"cohort_kind": ["all"], "entry_first": [np.nan], "entry_last": [np.nan]} if self.dimension == "cohort" else {}
+        return label_coords(self.labels) if self.dimension == "cohort" else {}
 
     def membership(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         rows = np.arange(len(frame))
@@ -142,11 +133,7 @@ class ArrivalCohorts(Grouping):
 
     @property
     def coords(self) -> dict[str, list]:
-        fixed = len(self.labels) - len(self.ranges)
-        kinds = ["all" if label == "all" else "nativity" for label in self.labels[:fixed]] + ["arrival"] * len(self.ranges)
-        first = [np.nan] * fixed + [np.nan if f is None else float(f) for f, _ in self.ranges]
-        last = [np.nan] * fixed + [np.nan if last is None else float(last) for _, last in self.ranges]
-        return {"cohort_kind": kinds, "entry_first": first, "entry_last": last}
+        return label_coords(self.labels)
 
     def membership(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         _require(frame, self.columns, "ArrivalCohorts")

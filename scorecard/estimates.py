@@ -66,7 +66,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from scorecard.errors import EstimatesContractError
+from cohorts.labels import cohort_order, label_coords
+from scorecard.errors import CohortDefinitionError, EstimatesContractError
 from scorecard.uncertainty import Z90, z90
 
 __all__ = [
@@ -307,9 +308,13 @@ def attribute(ds: xr.Dataset, name: str):
 
 
 def _cohort_coords(labels: Sequence[str]) -> pd.DataFrame:
-    from scorecard.tables.catalog import cohort_coords  # the one parser of cohort labels
-
-    return cohort_coords(list(labels))
+    try:
+        return pd.DataFrame(label_coords(labels), index=list(labels))
+    except CohortDefinitionError as err:
+        raise EstimatesContractError(
+            f"{err} Give the cohort coordinates yourself (columns cohort_kind, entry_first, entry_last) for cohorts "
+            "of your own."
+        ) from None
 
 
 def _period_start(years: np.ndarray, survey: str) -> np.ndarray:
@@ -834,7 +839,7 @@ def estimates_from_frame(
     metas = _frame_indicators(frame, keys)
     indexed = frame.set_index(dims)
     index = pd.MultiIndex.from_product(
-        [keys, list(dict.fromkeys(frame["place"])), sorted(frame["year"].unique()), _cohort_order(frame["cohort"]),
+        [keys, list(dict.fromkeys(frame["place"])), sorted(frame["year"].unique()), _cohort_order(frame["cohort"], frame),
          *[list(dict.fromkeys(frame[b])) for b in by]],
         names=dims,
     )
@@ -880,14 +885,11 @@ def estimates_from_frame(
     )
 
 
-def _cohort_order(labels: pd.Series) -> list[str]:
-    from scorecard.tables.catalog import cohort_order
-
+def _cohort_order(labels: pd.Series, frame: pd.DataFrame) -> list[str]:
     distinct = list(dict.fromkeys(labels))
-    try:
-        return cohort_order(distinct)
-    except Exception:  # labels of a user's own grouping: keep their order of appearance
+    if "cohort_kind" in frame:  # cohorts of the user's own, described by their coordinates: keep their order
         return distinct
+    return cohort_order(distinct)
 
 
 def merge_estimates(*datasets: xr.Dataset) -> xr.Dataset:

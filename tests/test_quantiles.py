@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from scorecard.estimation import quantiles
-from scorecard.estimation.core import MedianInput
 from scorecard.estimation.quantiles import grouped_quantile
+from scorecard.estimation.spec import MedianInput
 from scorecard.microdata import profile_replicates
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from scorecard.estimation.core import EstimateSpec, Partial, partial_estimate
+from scorecard.estimation.partials import partial_estimate
+from scorecard.estimation.spec import EstimateSpec, Partial
 from scorecard.microdata import Microdata
 
 __all__ = ["partials_on_cluster"]

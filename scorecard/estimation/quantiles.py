@@ -60,7 +60,7 @@ WINDOW_PAD = 8
 class QuantileWeights(Protocol):
     """Where the weights of the entries come from (allocation factors applied, negatives as zero).
 
-    A plain (E, R) array is wrapped as one; :class:`~scorecard.estimation.core.MedianInput`
+    A plain (E, R) array is wrapped as one; :class:`~scorecard.estimation.spec.MedianInput`
     is another, gathering rows of a large float32 replicate matrix only when asked. A source may
     also have ``float32_entries``: how many entries' running sums its float32 gathers keep exact
     (blocks are then kept within half of it).

@@ -43,7 +43,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -51,14 +50,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scorecard.errors import TableError
+from cohorts.labels import cohort_order as labels_order
+from cohorts.labels import label_coords
+from scorecard.errors import CohortDefinitionError, TableError
 
 __all__ = ["Catalog", "load_catalog", "cohort_coords", "cohort_order", "expand_cohorts", "supported", "ROLES", "UNITS"]
 
 ROLES = ("value", "complement", "numerator", "denominator", "universe")
 UNITS = ("count", "percent", "dollars")
-_NAMED_COHORTS = {"all": "all", "native": "nativity", "foreign_born": "nativity"}
-_ARRIVAL = re.compile(r"^(\d{4})?-(\d{4})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,19 +123,15 @@ def load_catalog(directory: str | Path | None = None) -> Catalog:
 
 
 def cohort_order(labels) -> list[str]:
-    """Cohorts in display order: all, native, foreign-born, then arrival cohorts oldest first.
+    """Cohorts in display order (:func:`cohorts.labels.cohort_order`), malformed labels as :class:`TableError`.
 
     Examples
     --------
     >>> cohort_order(["2010-", "all", "-1999", "foreign_born", "2000-2009"])
     ['all', 'foreign_born', '-1999', '2000-2009', '2010-']
     """
-    coords = cohort_coords(list(dict.fromkeys(labels)))
-    rank = coords["cohort_kind"].map({"all": 0, "nativity": 1, "arrival": 2})
-    named = coords.index.map(lambda c: ["all", "native", "foreign_born"].index(c) if c in _NAMED_COHORTS else 0)
-    first = coords["entry_first"].fillna(-np.inf)
-    order = pd.DataFrame({"rank": rank, "named": named, "first": first}, index=coords.index)
-    return order.sort_values(["rank", "named", "first"]).index.tolist()
+    cohort_coords(list(dict.fromkeys(labels)))  # a malformed label is a TableError here
+    return labels_order(labels)
 
 
 def cohort_coords(labels) -> pd.DataFrame:
@@ -144,30 +139,21 @@ def cohort_coords(labels) -> pd.DataFrame:
 
     Labels are ``"all"``, ``"native"``, ``"foreign_born"`` or an arrival range
     ``"first-last"`` with open ends (``"-1999"``: entered before 2000;
-    ``"2010-"``: entered 2010 or later).
+    ``"2010-"``: entered 2010 or later), read by
+    :func:`cohorts.labels.parse_cohort_label`; a malformed label raises
+    :class:`~scorecard.errors.TableError`.
 
     Examples
     --------
     >>> cohort_coords(["native", "2010-"]).to_dict("index")
     {'native': {'cohort_kind': 'nativity', 'entry_first': nan, 'entry_last': nan}, '2010-': {'cohort_kind': 'arrival', 'entry_first': 2010.0, 'entry_last': nan}}
     """
-    rows = {}
-    for label in labels:
-        if label in _NAMED_COHORTS:
-            rows[label] = (_NAMED_COHORTS[label], np.nan, np.nan)
-            continue
-        match = _ARRIVAL.match(str(label))
-        if not match or match.group(1) is None and match.group(2) is None:
-            raise TableError(
-                f"cohort label {label!r} is neither 'all', 'native', 'foreign_born' nor an arrival range "
-                "'first-last' (open ends: '-1999', '2010-')."
-            )
-        first = float(match.group(1)) if match.group(1) else np.nan
-        last = float(match.group(2)) if match.group(2) else np.nan
-        if first > last:
-            raise TableError(f"cohort label {label!r}: the first year is after the last.")
-        rows[label] = ("arrival", first, last)
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["cohort_kind", "entry_first", "entry_last"])
+    labels = list(labels)
+    try:
+        coords = label_coords(labels)
+    except CohortDefinitionError as err:
+        raise TableError(str(err)) from err
+    return pd.DataFrame(coords, index=pd.Index(labels, dtype=object), columns=["cohort_kind", "entry_first", "entry_last"])
 
 
 def supported(catalog: Catalog | None = None) -> pd.DataFrame:
