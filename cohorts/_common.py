@@ -21,8 +21,8 @@ import json
 import numpy as np
 import xarray as xr
 
+import scorecard.estimates as contract  # a module reference: scorecard.estimates imports cohorts.labels (no circle)
 from scorecard.errors import CohortDataError
-from scorecard.estimates import validate_estimates
 
 __all__ = ["checked", "periods", "require_year", "cohorts_by_year", "followable", "require_cohorts", "other_dims", "provenance", "json_list"]
 
@@ -32,7 +32,7 @@ _NOT_CARRIED = ("year", "replicate")
 
 def checked(est: xr.Dataset, who: str) -> xr.Dataset:
     """The Dataset, after the estimates contract check (:func:`scorecard.validate_estimates`)."""
-    return validate_estimates(est)
+    return contract.validate_estimates(est)
 
 
 def periods(est: xr.Dataset) -> np.ndarray:

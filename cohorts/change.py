@@ -130,6 +130,7 @@ def change(est: xr.Dataset, *, start: int, end: int, level: float = 0.90, fdr: f
     difference = second_estimate - first_estimate
     se = xr.DataArray(se, dims=first["se"].dims).transpose(*dims)
     reason = np.full(difference.shape, "", dtype=object)
+    reason[np.isnan(se.values)] = "no standard error in one of the years"
     reason[np.isnan(second_estimate.values)] = f"no estimate in {end}"
     reason[np.isnan(first_estimate.values)] = f"no estimate in {start}"
     reason[np.isnan(first_estimate.values) & np.isnan(second_estimate.values)] = f"no estimate in {start} or {end}"

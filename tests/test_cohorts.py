@@ -116,6 +116,13 @@ def test_cohorts_never_import_estimation_or_sources():
     assert run.returncode == 0, run.stdout + run.stderr
 
 
+@pytest.mark.parametrize("module", ["scorecard.estimates", "scorecard.estimation", "cohorts.schemes", "cohorts.labels"])
+def test_any_module_imports_first_in_a_fresh_interpreter(module):
+    # dask workers unpickle a cohort scheme first: an import circle there hangs a cluster
+    run = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
 # --- change ------------------------------------------------------------------------------------------------
 
 
