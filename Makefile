@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench docs lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/scorecard demo --output demo-output
+	$(BIN)/scorecard demo --output scorecard-demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -26,8 +26,12 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/bench_read.py
 	$(BIN)/python benchmarks/bench_estimate.py
 
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --quiet
+	@echo "documentation: $$(pwd)/site/index.html"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .hypothesis
+	rm -rf $(VENV) demo-output scorecard-demo site .pytest_cache .hypothesis

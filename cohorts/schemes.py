@@ -209,7 +209,8 @@ def as_grouping(item: Grouping | str, frame: pd.DataFrame) -> Grouping:
         return item
     if isinstance(item, str):
         return ByCategory.of(frame, item)
-    raise CohortDefinitionError(f"Cannot group by {item!r}; give a column name or a grouping such as cohorts.AgeBands.")
+    kinds = ", ".join(f"cohorts.{kind.__name__}" for kind in Grouping.__subclasses__())
+    raise CohortDefinitionError(f"Cannot group by {item!r}; give a column name or a grouping ({kinds}).")
 
 
 

@@ -62,7 +62,9 @@ def register(
         the function is called once and its result registered; the decorated
         name then holds the :class:`Indicator`.
     replace : bool, default=False
-        Allow replacing an existing definition with the same key.
+        Allow replacing an existing definition with the same key. Registering
+        a definition equal to the one held (a re-run notebook cell) needs no
+        ``replace``.
 
     Returns
     -------
@@ -89,12 +91,17 @@ def register(
             f"register() needs an Indicator (or a function returning one); got {type(indicator).__name__}.",
         )
     existing = _REGISTERED.get(indicator.key) or _plugins().get(indicator.key)
-    if existing is not None and existing is not indicator and not replace:
+    if existing is not None and existing is not indicator and not replace and not _same_definition(existing, indicator):
         raise IndicatorDefinitionError(
             indicator.key, "this key is already registered; choose another key or pass replace=True."
         )
     _REGISTERED[indicator.key] = indicator
     return indicator
+
+
+def _same_definition(a: Indicator, b: Indicator) -> bool:
+    """Same type and same fields (expressions compared by their text): re-running a notebook cell is no conflict."""
+    return type(a) is type(b) and a.describe() == b.describe()
 
 
 def unregister(key: str) -> None:

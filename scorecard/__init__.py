@@ -35,8 +35,31 @@ _EXPORTS = {
     "build_estimates": "scorecard.estimates",
     "merge_estimates": "scorecard.estimates",
     "to_frame": "scorecard.estimates",
+    "rank_intervals": "scorecard.scoring.ranks",
+    "top_k_set": "scorecard.scoring.ranks",
+    "Scorecard": "scorecard.card",
+    "register_method": "scorecard.scoring.methods",
+    "available_methods": "scorecard.scoring.methods",
+    "ScoringError": "scorecard.errors",
+    "office_impact": "scorecard.impact",
+    "impact_statement": "scorecard.impact",
 }
-_SUBMODULES = {"datasets", "errors", "schema", "sources", "estimates", "estimation", "tables", "places", "uncertainty"}
+_SUBMODULES = {
+    "datasets",
+    "errors",
+    "schema",
+    "sources",
+    "estimates",
+    "estimation",
+    "tables",
+    "places",
+    "uncertainty",
+    "scoring",
+    "card",
+    "charts",
+    "report",
+    "impact",
+}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 

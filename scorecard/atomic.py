@@ -2,7 +2,9 @@
 
 A file is written to a temporary file in the target's directory and moved into
 place with :func:`os.replace`, so readers never see a half-written file and an
-interrupted run leaves the previous version intact.
+interrupted run leaves the previous version intact. The file gets the permissions
+a plain ``open(target, "w")`` would give it (``0o666`` less the user's umask), not
+the ``0o600`` of a temporary file.
 
 Examples
 --------
@@ -46,12 +48,20 @@ def atomic_write(target: str | os.PathLike, write: Callable[[str], object]) -> P
     os.close(handle)
     try:
         write(temporary)
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
     return target
+
+
+def _umask() -> int:
+    """The process umask (read by setting it and setting it back; no other way in the standard library)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(target: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> Path:

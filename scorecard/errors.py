@@ -37,6 +37,11 @@ __all__ = [
     "CohortDefinitionError",
     "TableError",
     "EstimatesContractError",
+    "ScoringError",
+    "ChartError",
+    "ReportError",
+    "OutOfRangeError",
+    "ImpactError",
     "CohortDataError",
 ]
 
@@ -213,6 +218,29 @@ class EstimatesContractError(MessageError, ValueError):
 
     The message lists every problem found at once, each naming the variable,
     coordinate or attribute and what to do.
+    """
+
+
+class ScoringError(MessageError, ValueError):
+    """A scorecard, score or rank cannot be computed with the inputs given (names the input and what to do)."""
+
+
+class ChartError(MessageError, ValueError):
+    """Data handed to a chart lacks what the chart draws, or an option is invalid."""
+
+
+class ReportError(MessageError, ValueError):
+    """A report cannot be written with the inputs given (or its PDF renderer failed)."""
+
+
+class OutOfRangeError(MessageError, ValueError):
+    """A value lies outside the range its source allows (see ``scorecard/data/valid_ranges.csv``)."""
+
+
+class ImpactError(MessageError, ValueError):
+    """An office-impact analysis cannot be run with the events and estimates given.
+
+    The message names the places, years or event times that are missing and what to do.
     """
 
 

@@ -10,17 +10,16 @@ Dims ``("indicator", "place", "year", "cohort")`` plus any extra grouping dims
 (e.g. ``age_band``); ``replicate`` (0 = full sample, 1..R) only on
 ``replicate_estimate``. Data variables:
 
-=====================  ==========================================================
-``estimate``           the point estimate (shares as proportions 0-1)
-``se``                 standard error (>= 0)
-``moe90``              90% margin of error, ``1.645 * se``
-``cv``                 coefficient of variation ``se / |estimate|`` (see below)
-``n_unweighted``       unweighted records in the universe (NaN for published figures)
-``universe_weighted``  weighted size of the universe (denominator)
-``reliable``           ``"reliable"``, ``"caution"``, ``"unreliable"`` (also when no SE
-                       can be computed) or ``"missing"`` (no estimate)
-``reason``             why an estimate is missing (empty string when it is not)
-=====================  ==========================================================
+| variable | what it holds |
+|---|---|
+| ``estimate`` | the point estimate (shares as proportions 0-1) |
+| ``se`` | standard error (>= 0) |
+| ``moe90`` | 90% margin of error, ``1.645 * se`` |
+| ``cv`` | coefficient of variation ``se / abs(estimate)`` (see below) |
+| ``n_unweighted`` | unweighted records in the universe (NaN for published figures) |
+| ``universe_weighted`` | weighted size of the universe (denominator) |
+| ``reliable`` | ``"reliable"``, ``"caution"``, ``"unreliable"`` (also when no SE can be computed) or ``"missing"`` |
+| ``reason`` | why an estimate is missing (empty string when it is not) |
 
 Coordinates: ``indicator_label``, ``statistic``, ``higher_is_better`` (1.0 /
 0.0; NaN for context figures, such as a population count, that are never

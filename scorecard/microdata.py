@@ -36,11 +36,13 @@ import pandas as pd
 
 from scorecard import schema
 from scorecard.errors import (
+    DuplicateRecordError,
     InvalidWeightError,
     MismatchedSourcesError,
     MissingColumnsError,
     ReplicateCountError,
 )
+from scorecard.ranges import check_ranges
 
 __all__ = ["Microdata", "RecordReport", "ReplicateProfile", "check_weights", "find_replicate_columns", "profile_replicates"]
 
@@ -354,6 +356,7 @@ class Microdata:
         for name in keep:
             data[name] = frame[name]
         harmonized = schema.coerce(pd.DataFrame(data, index=frame.index), source=source).reset_index(drop=True)
+        check_ranges(harmonized, source="frame", name=source)
         for weight in schema.WEIGHT_COLUMNS:
             if weight in harmonized:
                 check_weights(harmonized[weight].to_numpy(dtype="float64", na_value=np.nan),
@@ -457,7 +460,9 @@ class Microdata:
         """Stack microdata from several files (e.g. states or years) into one.
 
         Raises :class:`MismatchedSourcesError` if some pieces have replicate
-        weights and others do not, or if their dollar years differ.
+        weights and others do not, or if their dollar years differ, and
+        :class:`DuplicateRecordError` if a piece is passed twice or two pieces
+        hold the same person (survey year, state, household and person id).
         """
         if not pieces:
             raise MismatchedSourcesError("Microdata.concat needs at least one piece; got none.")
@@ -467,6 +472,7 @@ class Microdata:
                 f"Cannot stack microdata in different constant dollars {sorted(map(str, dollars))}; "
                 "read them with the same dollars_year."
             )
+        _refuse_repeated_records(pieces)
         matrices = {}
         for name in ("person_replicates", "household_replicates"):
             present = [getattr(p, name) is not None for p in pieces]
@@ -482,6 +488,32 @@ class Microdata:
         attrs = {**pieces[0].attrs, "sources": sources, "source": ", ".join(map(str, sources[:3]))}
         report = pieces[0].report.combine(*(p.report for p in pieces[1:]))
         return cls(frame, report=report, attrs=attrs, **matrices)
+
+
+def _refuse_repeated_records(pieces: Sequence[Microdata]) -> None:
+    names = [str(p.attrs.get("source", f"piece {i}")) for i, p in enumerate(pieces)]
+    seen: dict[int, int] = {}
+    for index, piece in enumerate(pieces):  # pieces, not records
+        if id(piece) in seen:
+            raise DuplicateRecordError(
+                f"Microdata.concat got {names[index]} twice (pieces {seen[id(piece)]} and {index}); its records would "
+                "count twice. Pass each piece once."
+            )
+        seen[id(piece)] = index
+    key = ["survey_year", "state", "household_id", "person_id"]
+    if len(pieces) < 2 or not all(set(key) <= set(p.frame.columns) for p in pieces):
+        return
+    keys = pd.concat([p.frame[key].assign(_piece=i).drop_duplicates(key) for i, p in enumerate(pieces)], ignore_index=True)
+    repeated = keys.duplicated(key, keep=False).to_numpy()
+    if repeated.any():
+        shared = keys[repeated]
+        files = sorted({names[i] for i in shared["_piece"].unique()})
+        first = shared.iloc[0]
+        raise DuplicateRecordError(
+            f"{' and '.join(files)} hold the same {int(repeated.sum()) // 2} persons (e.g. household "
+            f"{first['household_id']!r}, person {first['person_id']}, {first['survey_year']}); their records would "
+            "count twice. Pass each file once."
+        )
 
 
 def _replicate_matrix(frame: pd.DataFrame, spec: str | Sequence[str] | None, *, source: str) -> np.ndarray | None:

@@ -2,21 +2,15 @@
 
 Nothing above this module re-derives a variance formula. It holds
 
-=============================  ==================================================================
-SDR variance                   :func:`sdr_se`, :func:`sdr_variance` (``4/80 · Σ_r (θ_r − θ_0)²``)
-linearized variance            :func:`linearized_variance` (strata and clusters, with replacement)
-MOE <-> SE                     :func:`moe_to_se`, :func:`se_to_moe`, :func:`z90` (1.65 for 2005
-                               and earlier published MOEs, 1.645 after)
-ACS handbook approximations    :func:`moe_sum`, :func:`moe_difference`, :func:`moe_proportion`,
-                               :func:`moe_ratio`, :func:`moe_product`
-differences                    :func:`se_within_replicates` (same year, same sample),
-                               :func:`se_independent` (different years),
-                               :func:`overlap_share` and :func:`se_overlapping` (overlapping
-                               multi-year periods, ``× sqrt(1 − C)``), :func:`significance`
-covariance and draws           :func:`replicate_covariance`, :func:`replicate_draws` (Gaussian draws
-                               whose covariance is the replicate covariance), :func:`independent_draws`
-many statements at once        :func:`benjamini_hochberg`
-=============================  ==================================================================
+| what | functions |
+|---|---|
+| SDR variance | :func:`sdr_se`, :func:`sdr_variance` (``4/80 · Σ_r (θ_r − θ_0)²``) |
+| linearized variance | :func:`linearized_variance` (strata and clusters, with replacement) |
+| MOE <-> SE | :func:`moe_to_se`, :func:`se_to_moe`, :func:`z90` (1.65 for 2005 and earlier published MOEs, 1.645 after) |
+| ACS handbook approximations | :func:`moe_sum`, :func:`moe_difference`, :func:`moe_proportion`, :func:`moe_ratio`, :func:`moe_product` |
+| differences | :func:`se_within_replicates` (same year, same sample), :func:`se_independent` (different years), :func:`overlap_share` and :func:`se_overlapping` (overlapping multi-year periods, ``× sqrt(1 − C)``), :func:`significance` |
+| covariance and draws | :func:`replicate_covariance`, :func:`replicate_draws` (Gaussian draws whose covariance is the replicate covariance), :func:`independent_draws` |
+| many statements at once | :func:`benjamini_hochberg` |
 
 Conventions: replicate estimates lie along the **last** axis, position 0 the
 full sample and 1..R the replicates (the ``replicate`` dim of the estimates

@@ -243,3 +243,22 @@ def test_broken_plugin_warns_and_is_skipped(tmp_path, monkeypatch):
         sys.modules.pop("scorecard_plugin_broken", None)
         monkeypatch.undo()
         indicators.refresh()
+
+
+def test_registering_the_same_definition_again_is_no_conflict():
+    def cell() -> Indicator:  # a notebook cell, run twice: two equal but distinct objects
+        return Indicator(key="rerun_cell_naturalized", label="Naturalized (cell)", domain="civic",
+                         universe=col("nativity") == "foreign_born", measure=col("citizenship") == "naturalized")
+
+    try:
+        first = indicators.register(cell)
+        second = indicators.register(cell)
+        assert second is not first and indicators.get("rerun_cell_naturalized") is second
+        changed = dataclasses.replace(cell(), label="Naturalized (edited)")
+        with pytest.raises(IndicatorDefinitionError, match="already registered"):
+            indicators.register(changed)
+        changed_universe = dataclasses.replace(cell(), universe=col("nativity") == "native")
+        with pytest.raises(IndicatorDefinitionError, match="already registered"):
+            indicators.register(changed_universe)
+    finally:
+        indicators.unregister("rerun_cell_naturalized")

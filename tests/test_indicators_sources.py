@@ -84,7 +84,7 @@ def pums(tmp_path_factory):
         # group-quarters resident, native, speaks only English, poverty not determined
         person("2019GQ0000003", 1, rel=("RELSHIPP", "38"), weeks=("WKWN", ""), POVPIP="", PWGTP="60"),
     ]
-    homes = [housing("2019HU0000001", TEN="1", WGTP="95"), housing("2019HU0000002", TEN="3", WGTP="115"),
+    homes = [housing("2019HU0000001", NP="2", TEN="1", WGTP="95"), housing("2019HU0000002", TEN="3", WGTP="115"),
              housing("2019GQ0000003", TYPE="3", TEN="", HINCP="", WGTP="0")]
     return read(write(folder / "psam_p53.csv", people), write(folder / "psam_h53.csv", homes))
 

@@ -441,3 +441,12 @@ def test_fixed_width_truncated_record(tmp_path):
     data.write_bytes(b"".join(lines))
     with pytest.raises(UnreadableFileError, match="record 5 has 40 characters"):
         read_ipums(ddi)
+
+
+def test_year_of_immigration_after_the_survey_year_is_refused(tmp_path):
+    from scorecard.errors import OutOfRangeError
+
+    records = acs_records()
+    records.loc[0, "YRIMMIG"] = 2030  # a 2019 sample
+    with pytest.raises(OutOfRangeError, match=r"column year_of_entry has 1 values outside 1790.. or above survey_year"):
+        _read(tmp_path, records)

@@ -22,6 +22,8 @@ from __future__ import annotations
 from scorecard.datasets.demo import cache_directory, demo, demo_paths, demo_truth
 from scorecard.datasets.design import COHORTS, INDICATORS
 from scorecard.datasets.geography import DEFAULT_CITIES, City, puma_vintage
+from scorecard.datasets.impact import simulate_impact
+from scorecard.datasets.offices import city_offices
 from scorecard.datasets.population import ADJINC
 from scorecard.datasets.replication import hadamard, sdr_factors
 from scorecard.datasets.synthetic import (
@@ -45,6 +47,7 @@ __all__ = [
     "SCALES",
     "Scale",
     "cache_directory",
+    "city_offices",
     "demo",
     "demo_paths",
     "demo_truth",
@@ -52,6 +55,7 @@ __all__ = [
     "puma_vintage",
     "read_truth",
     "sdr_factors",
+    "simulate_impact",
     "write_national",
     "write_pums",
 ]

@@ -33,6 +33,7 @@ from scorecard.estimation.reduction import combine
 from scorecard.estimation.spec import EstimateSpec
 from scorecard.microdata import Microdata
 from scorecard.places import Places
+from scorecard.ranges import check_estimate_input
 
 __all__ = ["estimate"]
 
@@ -95,6 +96,7 @@ def estimate(
     >>> float(est["estimate"].sel(indicator="naturalized", place="all", year=2020, cohort="all"))
     0.8
     """
+    check_estimate_input(micro, quantile=quantile)  # issue 11: paths and quantiles outside (0, 1) refused
     inds = tuple(indicator_registry.resolve(indicators))
     spec = EstimateSpec(inds, places=places, cohorts=cohorts, by=tuple(by), quantile=quantile)
     if isinstance(micro, Microdata):

@@ -13,6 +13,7 @@ import contextlib
 import gzip
 import io
 import os
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ import pyarrow.csv as pacsv
 from scorecard import schema
 from scorecard.errors import MissingColumnsError, ReplicateCountError, UnreadableFileError
 from scorecard.microdata import check_weights
+from scorecard.ranges import check_matrix
 from scorecard.sources import cache as _cache
 
 __all__: list[str] = []  # helpers of read_acs_pums only
@@ -51,8 +53,20 @@ def _as_paths(value, what: str) -> list[Path]:
         raise UnreadableFileError(f"read_acs_pums got no {what} files; pass at least one path.")
     paths = [Path(item) for item in items]
     for path in paths:
+        if path.is_dir():
+            raise UnreadableFileError(
+                f"{path} is a folder; read_acs_pums takes the {what} files themselves, e.g. "
+                f"sorted(Path({str(path)!r}).glob('psam_{what[0]}*.csv'))."
+            )
         if not path.is_file():
             raise UnreadableFileError(f"{path}: no such file. Check the path of the {what} file.")
+    resolved = [p.resolve() for p in paths]
+    repeated = sorted({str(p) for p, r in zip(paths, resolved) if resolved.count(r) > 1})
+    if repeated:
+        raise UnreadableFileError(
+            f"read_acs_pums got the {what} file {repeated[0]} more than once; every record would be counted twice. "
+            "Pass each file once."
+        )
     return paths
 
 
@@ -96,6 +110,19 @@ def _header(source: _Member) -> list[str]:
     names = [name.strip().strip('"') for name in line.strip().split(",")]
     if not line.strip() or not any(names):
         raise UnreadableFileError(f"{source.name} is empty (no header line). Download the file again.")
+    upper = pd.Series([name.upper() for name in names])
+    if upper.duplicated().any():
+        twice = sorted(set(upper[upper.duplicated()]))
+        raise UnreadableFileError(
+            f"{source.name}: columns {twice[:5]} appear more than once in the header; Census PUMS files name each "
+            "column once. Which one is right? Remove the extra copy (was the file joined with another?)."
+        )
+    separator = next((sep for sep in (";", "\t", "|") if len(names) == 1 and sep in names[0]), None)
+    if separator is not None:
+        raise UnreadableFileError(
+            f"{source.name}: the header is one column split by {separator!r}, not by commas ({line.strip()[:60]!r}). "
+            "Census PUMS files are comma-separated; save the file as CSV with commas (or download it again)."
+        )
     return names
 
 
@@ -149,10 +176,7 @@ def _read_table(source: _Member, cols: dict[str, str], replicate_columns: list[s
             with _open_binary(source) as handle:
                 table = pacsv.read_csv(handle, convert_options=convert)
     except pa.ArrowInvalid as error:
-        raise UnreadableFileError(
-            f"{source.name}: cannot be parsed as a PUMS CSV ({error}). Weight columns must be numbers; "
-            "check that the file is complete and unedited."
-        ) from None
+        raise UnreadableFileError(_parse_error_message(source, error, floats)) from None
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise UnreadableFileError(f"{source.name}: cannot be read ({error}). Download the file again.") from None
     if table.num_rows == 0:
@@ -168,7 +192,32 @@ def _read_table(source: _Member, cols: dict[str, str], replicate_columns: list[s
         # Negative replicate weights are real in ACS files (e.g. 2015 WA housing): kept, counted by Microdata.
         check_weights(replicates, source=source.name, columns=replicate_columns, what="Replicate weights",
                       allow_negative=True)
+        check_matrix(replicates, source="acs_pums", column="replicate_weights", names=replicate_columns,
+                     name=source.name)
     return _Table(frame, replicates)
+
+
+def _parse_error_message(source: _Member, error: Exception, floats: set[str]) -> str:
+    """What pyarrow could not parse, with the column's name (its messages give only a column number)."""
+    text = str(error)
+    found = re.search(r"CSV column #(\d+)", text)
+    column = None
+    if found:
+        with contextlib.suppress(UnreadableFileError, IndexError):
+            column = _header(source)[int(found.group(1))]
+    where = f"column {column}" if column else "a column"
+    if "invalid UTF8" in text:
+        return (
+            f"{source.name}: {where} holds bytes that are not UTF-8 text ({text}). Census PUMS files are ASCII; "
+            "the file was edited or saved in another encoding (Latin-1?). Download it again."
+        )
+    if "conversion error to" in text and column is not None:
+        kind = "weights" if column.upper() in floats or column.upper().startswith(("PWGTP", "WGTP")) else "values"
+        return (
+            f"{source.name}: {where} holds a value that is not a number ({text}); its {kind} must be numbers. "
+            "Check that the file is complete and unedited."
+        )
+    return f"{source.name}: cannot be parsed as a PUMS CSV ({text}). Check that the file is complete and unedited."
 
 
 def _check_replicate_count(name: str, columns: list[str]) -> None:

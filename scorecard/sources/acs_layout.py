@@ -65,6 +65,12 @@ _OPTIONAL_PERSON = ("ADJINC", "ADJUST", "SPORDER", "RELSHIPP", "RELP")
 _OPTIONAL_HOUSING = ("TYPEHUGQ", "TYPE", "NP", "ST")
 
 
+class IncompleteHouseholdWarning(UserWarning):
+    """Occupied housing units have no person records in the person file (counted in ``Microdata.report``)."""
+
+    __module__ = "scorecard.sources.acs_pums"
+
+
 class ExperimentalWeightsWarning(UserWarning):
     """The 2020 ACS 1-year PUMS carries experimental weights; estimates are not comparable."""
 
@@ -221,7 +227,7 @@ def _puma(frame: pd.DataFrame, cols: dict[str, str], year: int, source: str) -> 
     if bad.any():
         rows = np.flatnonzero(bad)
         columns = " / ".join(cols[c] for c in present)
-        values = frame.loc[rows[:5], present].astype(str).agg("/".join, axis=1).tolist()
+        values = frame.loc[rows[:5], present].astype("string").fillna("(blank)").agg("/".join, axis=1).tolist()
         raise UnknownCodeError(
             source, columns, values, rows=rows[:5].tolist(), allowed=["exactly one PUMA code per record (-9 = n/a)"],
             hint="Each record needs one applicable PUMA; was the file edited?",

@@ -48,14 +48,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from scorecard import schema
-from scorecard.errors import MismatchedSourcesError, MissingColumnsError, UnknownCodeError
+from scorecard.errors import DuplicateRecordError, MismatchedSourcesError, UnreadableFileError
 from scorecard.microdata import Microdata
 from scorecard.sources import cache as _cache
 from scorecard.sources.acs_files import _as_paths, _digest, _members
@@ -63,13 +63,16 @@ from scorecard.sources.acs_layout import (
     HOUSING_COLUMNS,
     PERSON_COLUMNS,
     ExperimentalWeightsWarning,
+    IncompleteHouseholdWarning,
     SurveyYearError,
 )
-from scorecard.sources.acs_records import _read_pair
+from scorecard.sources.acs_options import _Options
+from scorecard.sources.acs_records import _read_housing_only, _read_pair
 from scorecard.sources.dollars import to_constant_dollars
 
 __all__ = [
     "ExperimentalWeightsWarning",
+    "IncompleteHouseholdWarning",
     "SurveyYearError",
     "PERSON_COLUMNS",
     "HOUSING_COLUMNS",
@@ -83,7 +86,7 @@ _INCOME_COLUMNS = ("person_income", "earnings", "household_income")
 
 # --------------------------------------------------------------------------- public entry point
 def read_acs_pums(
-    person: PathLike | Sequence[PathLike],
+    person: PathLike | Sequence[PathLike] | None,
     housing: PathLike | Sequence[PathLike] | None = None,
     *,
     dollars_year: int | None = None,
@@ -100,9 +103,13 @@ def read_acs_pums(
 
     Parameters
     ----------
-    person : path or sequence of paths
+    person : path or sequence of paths, or None
         Person files: ``.csv``, ``.csv.gz`` or a Census ``.zip`` (every
         ``.csv`` inside is read, e.g. ``psam_p53.csv``). One per state and year.
+        ``None`` reads the housing files alone: one record per housing unit
+        (vacant units and group quarters included), with ``household_weight``,
+        the household replicate weights and the housing columns; ``keep``
+        then names housing-file columns.
     housing : path or sequence of paths, optional
         Housing files, paired with ``person`` by position (same length). Without
         them ``tenure``, ``household_income``, ``household_weight`` and the
@@ -150,6 +157,9 @@ def read_acs_pums(
     -----
     ExperimentalWeightsWarning
         For the 2020 1-year file.
+    IncompleteHouseholdWarning
+        Occupied housing units (``NP`` > 0) with no person in the person file
+        (e.g. a person file cut to some PUMAs); counted in ``report``.
 
     Examples
     --------
@@ -168,7 +178,9 @@ def read_acs_pums(
     record_type                                    reason  count
         housing housing units with no person records (vacant)      1
     """
-    persons = _as_paths(person, "person")
+    if person is None and housing is None:
+        raise UnreadableFileError("read_acs_pums got neither person nor housing files; pass at least one path.")
+    persons = None if person is None else _as_paths(person, "person")
     housings = None if housing is None else _as_paths(housing, "housing")
     options = _Options.make(
         dollars_year=dollars_year,
@@ -179,8 +191,9 @@ def read_acs_pums(
         keep=keep,
         on_orphans=on_orphans,
         with_housing=housings is not None,
+        with_persons=persons is not None,
     )
-    if housings is not None and len(housings) != len(persons):
+    if persons is not None and housings is not None and len(housings) != len(persons):
         raise MismatchedSourcesError(
             f"read_acs_pums got {len(persons)} person files and {len(housings)} housing files; "
             "pass one housing file per person file, in the same order (or housing=None)."
@@ -193,71 +206,19 @@ def read_acs_pums(
         return _cache.cached(None, build, enabled=False)
     key = [
         "read_acs_pums",
-        [[p.name, _digest(p)] for p in persons],
+        None if persons is None else [[p.name, _digest(p)] for p in persons],
         None if housings is None else [[h.name, _digest(h)] for h in housings],
         options.key(),
     ]
     return _cache.cached(key, build, cache_dir=cache_dir)
 
 
-# --------------------------------------------------------------------------- options
-@dataclass(frozen=True)
-class _Options:
-    dollars_year: int | None
-    survey: str | None
-    survey_year: int | None
-    state: str | None
-    columns: tuple[str, ...]
-    keep: tuple[str, ...]
-    on_orphans: str
-
-    @classmethod
-    def make(cls, *, dollars_year, survey, survey_year, state, columns, keep, on_orphans, with_housing):
-        if on_orphans not in ("raise", "drop"):
-            raise ValueError(
-                f"The 'on_orphans' parameter of read_acs_pums must be 'raise' or 'drop'. Got {on_orphans!r} instead."
-            )
-        if survey not in (None, "acs1", "acs5"):
-            raise ValueError(
-                f"The 'survey' parameter of read_acs_pums must be 'acs1', 'acs5' or None. Got {survey!r} instead."
-            )
-        known = PERSON_COLUMNS + HOUSING_COLUMNS
-        if columns is None:
-            columns = PERSON_COLUMNS + (HOUSING_COLUMNS if with_housing else ())
-        if isinstance(columns, str):
-            columns = (columns,)
-        unknown = [c for c in columns if c not in known]
-        if unknown:
-            raise UnknownCodeError(
-                "read_acs_pums", "columns", unknown, allowed=list(known),
-                hint="Geography, ids and weights are always built; list only harmonized columns.",
-            )
-        if not with_housing and any(c in HOUSING_COLUMNS for c in columns):
-            raise MissingColumnsError(
-                "read_acs_pums(housing=None)",
-                {c for c in columns if c in HOUSING_COLUMNS},
-                "tenure and household_income come from the housing file: pass housing=... or leave them out "
-                "of columns.",
-            )
-        state = None if state is None else str(state).strip().zfill(2)
-        return cls(
-            dollars_year=None if dollars_year is None else int(dollars_year),
-            survey=survey,
-            survey_year=None if survey_year is None else int(survey_year),
-            state=state,
-            columns=tuple(dict.fromkeys(columns)),
-            keep=tuple(keep),
-            on_orphans=on_orphans,
-        )
-
-    def key(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
 # --------------------------------------------------------------------------- the read itself
-def _read_uncached(persons: list[Path], housings: list[Path] | None, options: _Options) -> Microdata:
-    person_sources = [source for path in persons for source in _members(path)]
+def _read_uncached(persons: list[Path] | None, housings: list[Path] | None, options: _Options) -> Microdata:
     housing_sources = None if housings is None else [source for path in housings for source in _members(path)]
+    if persons is None:
+        return _combine([_read_housing_only(source, options) for source in housing_sources], options)
+    person_sources = [source for path in persons for source in _members(path)]
     if housing_sources is not None and len(housing_sources) != len(person_sources):
         raise MismatchedSourcesError(
             f"The person files hold {len(person_sources)} CSV files ({[s.name for s in person_sources]}) but the "
@@ -266,7 +227,32 @@ def _read_uncached(persons: list[Path], housings: list[Path] | None, options: _O
     pieces = []
     for index, source in enumerate(person_sources):
         pieces.append(_read_pair(source, None if housing_sources is None else housing_sources[index], options))
+    return _combine(pieces, options)
 
+
+def _refuse_records_in_two_files(pieces: list) -> None:
+    """A SERIALNO (a household, persons and all) lives in one file of its survey year; in two, records repeat."""
+    if len(pieces) < 2:
+        return
+    keys = pd.concat(
+        [pd.DataFrame({"year": piece.frame["survey_year"].to_numpy(), "serial": piece.frame["household_id"].to_numpy(),
+                       "file": index}).drop_duplicates(["year", "serial"]) for index, piece in enumerate(pieces)],
+        ignore_index=True,
+    )
+    repeated = keys.duplicated(["year", "serial"], keep=False).to_numpy()
+    if repeated.any():
+        shared = keys[repeated]
+        files = sorted({pieces[i].name for i in shared["file"].unique()})
+        serials = pd.unique(shared["serial"])
+        raise DuplicateRecordError(
+            f"{' and '.join(files)} share {len(serials)} SERIALNO values of the same survey year "
+            f"({', '.join(map(repr, serials[:5].tolist()))}), so their records would be counted twice. "
+            "Pass each file once (one file per state and year)."
+        )
+
+
+def _combine(pieces: list, options: _Options) -> Microdata:
+    _refuse_records_in_two_files(pieces)
     surveys = {piece.survey for piece in pieces}
     if len(surveys) > 1:
         raise MismatchedSourcesError(

@@ -9,14 +9,20 @@ housing columns, weights and replicate weights are carried over to the persons.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from scorecard.errors import DuplicateRecordError, MismatchedSourcesError, MissingColumnsError, OrphanRecordError
+from scorecard.errors import (
+    DuplicateRecordError,
+    MismatchedSourcesError,
+    MissingColumnsError,
+    OrphanRecordError,
+    UnknownCodeError,
+)
 from scorecard.microdata import RecordReport, check_weights, find_replicate_columns
+from scorecard.ranges import check_ranges
 from scorecard.sources.acs_files import _check_replicate_count, _header, _Member, _read_table, _resolve
 from scorecard.sources.acs_layout import (
     _HOUSING_SOURCES,
@@ -26,6 +32,7 @@ from scorecard.sources.acs_layout import (
     _PUMA_COLUMNS,
     HOUSING_COLUMNS,
     ExperimentalWeightsWarning,
+    IncompleteHouseholdWarning,
     _check_unique,
     _detect_survey,
     _full_time_year_round,
@@ -36,9 +43,7 @@ from scorecard.sources.acs_layout import (
     _survey_year,
     _text,
 )
-
-if TYPE_CHECKING:
-    from scorecard.sources.acs_pums import _Options
+from scorecard.sources.acs_options import _Options
 
 __all__: list[str] = []  # helpers of read_acs_pums only
 
@@ -86,6 +91,8 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
         )
     out: dict[str, object] = {"survey_year": np.full(n, year, dtype="int64")}
     out["state"] = _text(p["ST"]).str.zfill(2) if "ST" in p_cols else pd.Series([options.state] * n, dtype="string")
+    if "ST" in p_cols:
+        _check_state(person.name, out["state"], options.state)
     out["puma"], out["puma_vintage"] = _puma(p, p_cols, year, person.name)
     out["household_id"] = key
     weight = p["PWGTP"].to_numpy(dtype="float64", na_value=np.nan)
@@ -129,6 +136,7 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
     for column in options.keep:
         out[column] = _text(p[column])
     frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+    check_ranges(frame, source="acs_pums", name=person.name)
     person_replicates = table.replicates
     household_replicates = None
     person_report = RecordReport.single(person.name, read=n)
@@ -176,6 +184,8 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
             household_replicates = h.replicates[position]
         linked = np.zeros(len(h.key), dtype=bool)
         linked[position] = True
+        _check_household_sizes(person.name, housing.name, h, position)
+        _check_same_place(person.name, housing.name, frame, h, position)
         housing_report = RecordReport.single(housing.name, read=len(h.key), record_type="housing",
                                              notes=h.unlinked_notes(~linked))
         person_report = person_report.combine(housing_report)
@@ -184,6 +194,66 @@ def _read_pair(person: _Member, housing: _Member | None, options: _Options) -> _
     if household_replicates is not None:
         household_replicates = household_replicates.astype(np.float32)
     return _Piece(person.name, sources, survey, frame, person_replicates, household_replicates, person_report)
+
+
+def _check_household_sizes(person_name: str, housing_name: str, h: _Housing, position: np.ndarray) -> None:
+    """Each linked household has NP person records; occupied units with none are warned about (and counted)."""
+    if h.occupants is None:
+        return
+    persons = np.bincount(position, minlength=len(h.key))
+    known = ~np.isnan(h.occupants)
+    wrong = known & (persons > 0) & (persons != h.occupants)
+    if wrong.any():
+        rows = np.flatnonzero(wrong)
+        shown = ", ".join(f"{h.key[r]!r}: {persons[r]} persons, NP {h.occupants[r]:g}" for r in rows[:5])
+        raise MismatchedSourcesError(
+            f"{person_name} and {housing_name}: {len(rows)} households have another number of person records "
+            f"than column NP of the housing file says ({shown}). Was the person file cut short, edited, or "
+            "concatenated with another?"
+        )
+    missing = known & (persons == 0) & (h.occupants > 0)
+    if missing.any():
+        warnings.warn(
+            f"{housing_name}: {int(missing.sum())} occupied housing units (NP > 0) have no person records in "
+            f"{person_name} (e.g. SERIALNO {h.key[np.flatnonzero(missing)[0]]!r}); they are counted in the report. "
+            "Expected when the person file is cut to some PUMAs; otherwise check that the files are complete.",
+            IncompleteHouseholdWarning,
+            stacklevel=5,
+        )
+
+
+def _check_same_place(person_name: str, housing_name: str, frame: pd.DataFrame, h: _Housing, position: np.ndarray) -> None:
+    """A person lives where their housing unit is: ST and PUMA of both files agree record by record."""
+    pairs = [("ST", frame["state"].to_numpy(dtype=object), h.state)]
+    if h.puma is not None:
+        pairs.append(("PUMA", frame["puma"].to_numpy(dtype=object), h.puma.to_numpy(dtype=object)))
+    for column, person_values, housing_values in pairs:
+        if housing_values is None:
+            continue
+        theirs = housing_values[position]
+        differ = pd.Series(person_values).ne(pd.Series(theirs)).to_numpy(dtype=bool)
+        if differ.any():
+            rows = np.flatnonzero(differ)
+            shown = ", ".join(
+                f"{frame['household_id'].iat[r]!r}: {person_values[r]} vs {theirs[r]}" for r in rows[:5]
+            )
+            raise MismatchedSourcesError(
+                f"{person_name} and {housing_name}: column {column} differs between {len(rows)} persons and their "
+                f"housing records ({shown}; rows {', '.join(map(str, rows[:5]))}). A person's {column} is the "
+                "housing unit's; was one of the files edited?"
+            )
+
+
+def _check_state(name: str, states: pd.Series, asked: str | None) -> None:
+    """``state=`` fills a missing ST column; on a file with ST it must agree (else it would be ignored)."""
+    if asked is None:
+        return
+    other = states[states.notna() & (states != asked)]
+    if len(other):
+        raise MismatchedSourcesError(
+            f"{name}: column ST holds state {sorted(pd.unique(other))[:5]} but state={asked!r} was passed. "
+            "state= is for files without an ST column; leave it out, or pass the files of that state."
+        )
 
 
 @dataclass
@@ -195,6 +265,11 @@ class _Housing:
     replicates: np.ndarray | None
     columns: dict[str, np.ndarray]
     occupants: np.ndarray | None  # NP, number of person records
+    # Read only for housing-only reads (no person file to take them from):
+    survey: str = ""
+    puma: pd.Series | None = None
+    puma_vintage: np.ndarray | None = None
+    kept: dict[str, pd.Series] = field(default_factory=dict)
 
     def unlinked_notes(self, unlinked: np.ndarray) -> dict[str, int]:
         if not unlinked.any():
@@ -209,13 +284,40 @@ class _Housing:
         return {k: v for k, v in notes.items() if v}
 
 
-def _read_housing(housing: _Member, options: _Options) -> _Housing:
+def _read_housing_only(housing: _Member, options: _Options) -> _Piece:
+    """One harmonized row per housing record, for ``read_acs_pums(person=None, housing=[...])``."""
+    h = _read_housing(housing, options, standalone=True)
+    n = len(h.key)
+    if h.state is None and options.state is None:
+        raise MissingColumnsError(housing.name, {"ST"}, "Pass state='53' (2-digit FIPS) for files without ST.")
+    out: dict[str, object] = {
+        "survey_year": np.full(n, h.year, dtype="int64"),
+        "state": pd.Series(h.state if h.state is not None else [options.state] * n, dtype="string"),
+        "puma": h.puma,
+        "puma_vintage": h.puma_vintage,
+        "household_id": h.key,
+        "household_weight": h.weight,
+    }
+    for column in HOUSING_COLUMNS:
+        if column in h.columns:
+            out[column] = h.columns[column]
+    out.update(h.kept)
+    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+    replicates = None if h.replicates is None else h.replicates.astype(np.float32)
+    report = RecordReport.single(housing.name, read=n, record_type="housing")
+    return _Piece(housing.name, [housing.name], h.survey, frame, None, replicates, report)
+
+
+def _read_housing(housing: _Member, options: _Options, *, standalone: bool = False) -> _Housing:
     header = _header(housing)
     groups = {"SERIALNO": ("SERIALNO",), "WGTP": ("WGTP",)}
     for column in options.columns:
         for alternatives in _HOUSING_SOURCES.get(column, ()):
             groups[alternatives[0]] = alternatives
-    cols = _resolve(housing.name, header, groups, optional=_OPTIONAL_HOUSING)
+    optional = _OPTIONAL_HOUSING + _PUMA_COLUMNS + (("ADJINC", "ADJUST") if standalone else ())
+    cols = _resolve(housing.name, header, groups, optional=optional, extra=options.keep if standalone else ())
+    if standalone and not any(c in cols for c in _PUMA_COLUMNS):
+        raise MissingColumnsError(housing.name, {"PUMA"}, "ACS PUMS housing files carry PUMA (or PUMA00/PUMA10/PUMA20).")
     reps = find_replicate_columns(header, "WGTP")
     _check_replicate_count(housing.name, reps)
     table = _read_table(housing, cols, reps, floats={"WGTP"})
@@ -229,9 +331,10 @@ def _read_housing(housing: _Member, options: _Options) -> _Housing:
             f"({', '.join(map(repr, pd.unique(key.to_numpy()[rows])[:5].tolist()))}; rows "
             f"{', '.join(map(str, rows[:5]))}). A housing file has one record per SERIALNO; was it concatenated twice?"
         )
-    year, _ = _survey_year(key, housing, options.survey_year)
+    year, sample_years = _survey_year(key, housing, options.survey_year)
     weight = h["WGTP"].to_numpy(dtype="float64", na_value=np.nan)
     check_weights(weight, source=housing.name, columns=[cols["WGTP"]], what="Housing weights")
+    check_ranges(pd.DataFrame({"household_weight": weight}), source="acs_pums", name=housing.name)
     kind = "TYPEHUGQ" if "TYPEHUGQ" in cols else "TYPE" if "TYPE" in cols else None
     group_quarters = np.zeros(len(h), dtype=bool)
     if kind:
@@ -240,6 +343,15 @@ def _read_housing(housing: _Member, options: _Options) -> _Housing:
     columns: dict[str, np.ndarray] = {}
     if "tenure" in options.columns:
         tenure = _recode(h["TEN"], "acs_ten.csv", housing.name, cols["TEN"]).astype(object)
+        if "NP" in cols and kind:  # without TYPE, group quarters (TEN blank, NP 1) cannot be told apart
+            size = _numbers(h, "NP", housing.name, cols).to_numpy(dtype="float64", na_value=np.nan)
+            blank = (tenure.isna().to_numpy() & ~group_quarters & (size > 0))
+            if blank.any():
+                rows = np.flatnonzero(blank)
+                raise UnknownCodeError(
+                    housing.name, cols["TEN"], ["(blank)"], rows=rows[:5].tolist(), allowed=["1", "2", "3", "4"],
+                    hint="TEN is blank only for vacant units (NP 0) and group quarters; was the file edited?",
+                )
         tenure[group_quarters] = None
         columns["tenure"] = tenure.to_numpy()
     if "household_income" in options.columns:
@@ -252,4 +364,19 @@ def _read_housing(housing: _Member, options: _Options) -> _Housing:
     if "NP" in cols:
         occupants = _numbers(h, "NP", housing.name, cols).to_numpy(dtype="float64", na_value=np.nan)
     state = _text(h["ST"]).str.zfill(2).to_numpy() if "ST" in cols else None
-    return _Housing(key.to_numpy(), year, state, weight, table.replicates, columns, occupants)
+    if state is not None:
+        _check_state(housing.name, pd.Series(state), options.state)
+    built = _Housing(key.to_numpy(), year, state, weight, table.replicates, columns, occupants)
+    if any(c in cols for c in _PUMA_COLUMNS):
+        built.puma, built.puma_vintage = _puma(h, cols, year, housing.name)
+    if standalone:
+        built.survey = options.survey or _detect_survey(sample_years, cols, h)
+        built.kept = {column: _text(h[column]) for column in options.keep}
+        if built.survey == "acs1" and year == 2020:
+            warnings.warn(
+                f"{housing.name}: the 2020 ACS 1-year PUMS uses experimental weights (COVID-19 data collection); "
+                "the Census Bureau advises against comparing its estimates with other years.",
+                ExperimentalWeightsWarning,
+                stacklevel=5,
+            )
+    return built

@@ -56,6 +56,7 @@ import pandas as pd
 from scorecard import schema
 from scorecard.errors import UnreadableFileError
 from scorecard.microdata import Microdata, RecordReport, check_weights
+from scorecard.ranges import check_ranges
 from scorecard.sources import cache as _cache
 from scorecard.sources import dollars as _dollars
 from scorecard.sources.ipums_files import _chunks, _read_codebook, _resolve_data_path
@@ -256,6 +257,7 @@ def _read_uncached(ddi_path: Path, codebook, data_path: Path, dollars_year: int 
     if dollars_year is not None:
         frame = _to_constant_dollars(frame, _income_years(frame, plan.sample_labels, samples), int(dollars_year))
     frame = schema.coerce(frame, source=source)
+    check_ranges(frame, source="ipums", name=source)
 
     report = RecordReport.single(source, read=offset, dropped=dict(recoder.drops), notes=dict(recoder.notes))
     present_samples = sorted(int(s) for s in pd.unique(samples))

@@ -49,6 +49,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +57,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scorecard.errors import MismatchedSourcesError, MissingColumnsError, TableError, UnreadableFileError
+from scorecard.errors import (
+    MismatchedSourcesError,
+    MissingColumnsError,
+    OutOfRangeError,
+    TableError,
+    UnreadableFileError,
+)
+from scorecard.ranges import valid_ranges
 
 __all__ = ["AcsTable", "read_acs_table", "read_legend", "parse_values", "normalize_label", "GEOGRAPHY_LEVELS"]
 
@@ -248,6 +256,8 @@ def read_legend(legend, *, source: str = "legend") -> pd.DataFrame:
     out.insert(0, "table", parts["table"])
     out.insert(0, "stem", parts["stem"])
     out.insert(0, "variable", frame["VARIABLE"].astype(str))
+    first_parts = frame["LABEL"].astype(str).str.split("!!").str[:2].str.join("!!")
+    out["percent"] = (first_parts.str.contains(r"(?:^|!!)\s*Percent", regex=True) | parts["stem"].str.endswith("P")).to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -294,10 +304,22 @@ def _read_text(path: Path) -> str:
     except OSError as exc:
         raise UnreadableFileError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise UnreadableFileError(
+                f"{path}: the gzip file is truncated or damaged ({exc}). Download it again."
+            ) from None
     if not raw.strip():
         raise UnreadableFileError(f"{path}: the file is empty.")
-    return raw.decode("utf-8-sig")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UnreadableFileError(
+            f"{path}: line {line} holds bytes that are not UTF-8 ({raw[exc.start:exc.start + 4]!r}); Census API and "
+            "data.census.gov files are UTF-8. Save the file as UTF-8 or download it again."
+        ) from None
 
 
 class _Raw:
@@ -474,6 +496,7 @@ def read_acs_table(
         raise TableError(f"{source}: places {geoid[geoid.duplicated()].unique().tolist()[:5]} appear more than once.")
 
     cells = _cells(frame, parts.set_index(variables.to_numpy()), geoid, source)
+    _check_published_ranges(cells, set(labels.loc[labels["percent"], "stem"]), source)
     cells = cells.merge(labels[["stem", "column", "line"]], on="stem", how="left")
     unlabelled = cells.loc[cells["line"].isna(), "stem"].unique()
     if len(unlabelled):
@@ -482,6 +505,39 @@ def read_acs_table(
             f"same table and year ({found}, {year})."
         )
     return AcsTable(table=found, year=int(year), survey=survey, geography=level, cells=cells, source=source)
+
+
+def _check_published_ranges(cells: pd.DataFrame, percent_stems: set[str], source: str) -> None:
+    """Percents within 0..100 and margins of error >= 0 (special codes are already NaN or 0), as valid_ranges.csv says."""
+    rules = valid_ranges().loc["published"]
+    percent = cells["stem"].isin(percent_stems).to_numpy().copy()
+    # Profile tables (DP02, ...) publish the base count of a universe line in its percent column
+    # (DP02_0001PE = DP02_0001E = total households): such a cell equals its count and is no percent.
+    stems = cells["stem"].astype(str)
+    counts = pd.Series(cells["estimate"].to_numpy(dtype="float64"), index=pd.MultiIndex.from_arrays([stems, cells["place"]]))
+    counts = counts[~counts.index.duplicated()]
+    base = pd.MultiIndex.from_arrays([stems.str.replace(r"P$", "", regex=True), cells["place"]])
+    count_of_line = counts.reindex(base).to_numpy()
+    percent &= ~(stems.str.endswith("P").to_numpy() & (count_of_line == cells["estimate"].to_numpy(dtype="float64")))
+    checks = [
+        ("estimate", "percent", percent),
+        ("moe", "moe", np.ones(len(cells), dtype=bool)),
+    ]
+    for figure, kind, applies in checks:
+        values = cells[figure].to_numpy(dtype="float64")
+        low, high = rules.loc[kind, "minimum"], rules.loc[kind, "maximum"]
+        bad = applies & ~np.isnan(values) & ((values < low) | ((values > high) if not np.isnan(high) else False))
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            shown = ", ".join(
+                f"{cells['stem'].iat[r]}{'E' if figure == 'estimate' else 'M'} = {values[r]:g} for place {cells['place'].iat[r]}"
+                for r in rows[:3]
+            )
+            raise OutOfRangeError(
+                f"{source}: {len(rows)} {'margins of error' if figure == 'moe' else 'estimates'} outside "
+                f"{low:g}..{'' if np.isnan(high) else f'{high:g}'} ({shown}). {rules.loc[kind, 'why']}; "
+                "was the file edited? Download it again."
+            )
 
 
 def _cells(frame: _Raw, parts: pd.DataFrame, geoid: pd.Series, source: str) -> pd.DataFrame:

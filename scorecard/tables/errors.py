@@ -4,7 +4,7 @@ Examples
 --------
 >>> err = MissingLineError("S0501", 2016, ['Total population'], source="S0501_DATA.csv")
 >>> print(err)
-S0501_DATA.csv: table S0501 (2016) has no line labelled 'Total population'. Labels change between years; add the label this year's LEGEND uses to scorecard/tables/catalog/lines.csv, or leave the indicator out with indicators=[...].
+S0501_DATA.csv: table S0501 (2016) has no line labelled 'Total population'. First check that the LEGEND read with it is the one downloaded with this data file (same table and year): another year's legend has other labels. If it is, labels changed this year: add the label this year's LEGEND uses to scorecard/tables/catalog/lines.csv, or leave the indicator out with indicators=[...].
 >>> import pickle; str(pickle.loads(pickle.dumps(err))) == str(err)
 True
 """
@@ -38,9 +38,10 @@ class MissingLineError(TableError, LookupError):
         tried = " or ".join(repr(label) for label in self.labels)
         prefix = f"{source}: " if source else ""
         super().__init__(
-            f"{prefix}table {table} ({year}) has no line labelled {tried}. Labels change between years; "
-            "add the label this year's LEGEND uses to scorecard/tables/catalog/lines.csv, or leave the "
-            "indicator out with indicators=[...]."
+            f"{prefix}table {table} ({year}) has no line labelled {tried}. First check that the LEGEND read "
+            "with it is the one downloaded with this data file (same table and year): another year's legend "
+            "has other labels. If it is, labels changed this year: add the label this year's LEGEND uses to "
+            "scorecard/tables/catalog/lines.csv, or leave the indicator out with indicators=[...]."
         )
 
     def __reduce__(self):

@@ -53,6 +53,7 @@ from scorecard.errors import MismatchedSourcesError, TableError
 from scorecard.estimates import DIMS, IndicatorMeta, Reliability, build_estimates
 from scorecard.tables.api_files import AcsTable, _check_same_survey, normalize_label, read_acs_table
 from scorecard.tables.catalog import Catalog, cohort_coords, cohort_order, expand_cohorts, load_catalog
+from scorecard.tables.download_files import download_file_parts, read_download_table
 from scorecard.tables.errors import MissingLineError
 from scorecard.tables.moe import moe_proportion, moe_to_se
 
@@ -164,16 +165,24 @@ def _collect(items, *, year, survey, tables=None) -> Iterable[AcsTable]:
             continue
         path = Path(item)
         if path.is_dir():
-            found = sorted({*path.rglob("*_DATA.csv*"), *(p for p in path.rglob("*.json") if _is_data_json(p))})
+            found = sorted({*path.rglob("*_DATA.csv*"), *path.rglob("*-Data.csv*"),
+                            *(p for p in path.rglob("*.json") if _is_data_json(p))})
             if not found:
                 raise TableError(f"{path}: the folder holds no table files (*_DATA.csv[.gz] or API *.json).")
             for file in found:
                 named = re.search(r"GROUP_([A-Za-z0-9]+)", file.name)
                 if tables is not None and named and named.group(1) not in set(tables):
                     continue  # the file name says it is a table not asked for: do not parse it
-                yield read_acs_table(file, year=year, survey=survey)
+                yield _read_file(file, year=year, survey=survey)
         else:
-            yield read_acs_table(path, year=year, survey=survey)
+            yield _read_file(path, year=year, survey=survey)
+
+
+def _read_file(path: Path, *, year, survey) -> AcsTable:
+    """A Census Data API response, or a data.census.gov download (``ACSST5Y2024.S0501-Data.csv``)."""
+    if download_file_parts(path) is not None:
+        return read_download_table(path, year=year, survey=survey)
+    return read_acs_table(path, year=year, survey=survey)
 
 
 def _is_data_json(path: Path) -> bool:
@@ -187,9 +196,13 @@ def _check_unique_places(read: list[AcsTable]) -> None:
         if key in seen:
             both = set(seen[key].cells["place"]) & set(t.cells["place"])
             if both:
+                files = (
+                    f"Two files named {t.source} (in different folders)" if seen[key].source == t.source
+                    else f"{seen[key].source} and {t.source}"
+                )
                 raise MismatchedSourcesError(
-                    f"{seen[key].source} and {t.source} both hold table {t.table} ({t.year}) for places "
-                    f"{sorted(both)[:5]}; read each table and year once."
+                    f"{files} both hold table {t.table} ({t.year}) for places "
+                    f"{sorted(both)[:5]}; read each table and year once (pass one of the two folders)."
                 )
         seen[key] = t
 
