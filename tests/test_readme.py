@@ -133,7 +133,7 @@ def console_steps(text: str) -> list[tuple[str, list[str]]]:
     return steps
 
 
-def _run(command: list[str], block: Block, work: Path, env: dict) -> subprocess.CompletedProcess:
+def _run(command: list[str], work: Path, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=TIMEOUT)
 
 
@@ -144,7 +144,7 @@ def _failure(block: Block, done: subprocess.CompletedProcess, why: str) -> str:
 
 def _run_console(block: Block, work: Path, env: dict) -> None:
     for command, shown in console_steps(block.text):
-        done = _run(["bash", "-o", "pipefail", "-c", _substituted(command)], block, work, env)
+        done = _run(["bash", "-o", "pipefail", "-c", _substituted(command)], work, env)
         expected = 2 if any(line.startswith("error:") for line in shown) else 0
         assert done.returncode == expected, _failure(block, done, f"`{command}`: expected exit code {expected}")
         printed = " ".join((done.stdout + done.stderr).split())
@@ -180,7 +180,7 @@ def test_every_block_runs_as_written(page, shared_data, tmp_path, capsys):
             command = [sys.executable, str(script)]
         else:
             continue
-        done = _run(command, block, work, env)
+        done = _run(command, work, env)
         assert done.returncode == 0, _failure(block, done, "failed")
         ran.append(block)
     with capsys.disabled():
