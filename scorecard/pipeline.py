@@ -430,6 +430,8 @@ def _card(config: RunConfig, est: xr.Dataset, places: list[str], year: int, coho
             scale=tuple(settings["scale"]), weights=settings["weights"] or None, domains=domains,
             indicators=settings["indicators"] or None, reliability=settings["reliability"],
             max_missing=None if settings["max_missing"] < 0 else settings["max_missing"],
+            targets=settings["targets"] or None,
+            goalposts={k: tuple(v) for k, v in settings["goalposts"].items()} or None,
         )
     except ScoringError as err:
         raise ConfigError(f"{config.source}: [scorecard]: {err}") from None

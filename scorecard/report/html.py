@@ -127,6 +127,7 @@ def _provenance(est: xr.Dataset, code: str, coverage: pd.DataFrame | None) -> di
         "route": attrs.get("route", "not stated"),
         "variance_method": attrs.get("variance_method", "not stated"),
         "dollars_year": attrs.get("dollars_year", ""),
+        "dollars_note": _dollars_note(attrs.get("dollars_year", "")),
         "library": attrs.get("library", ""),
         "files": unique_sources[:40],
         "more_files": max(0, len(unique_sources) - 40),
@@ -136,6 +137,20 @@ def _provenance(est: xr.Dataset, code: str, coverage: pd.DataFrame | None) -> di
         "caveat_2020": _frames.caveat_2020(_frames.experimental_years(est)),
         "reliability": theme.reliability_note(attrs).replace("Hollow points: estimate", "Badges and hollow points mark estimates"),
     }
+
+
+def _dollars_note(dollars_year) -> str:
+    """How dollar amounts are stated: constant dollars of a year, or as the source published them.
+
+    Examples
+    --------
+    >>> _dollars_note(2023), _dollars_note("nominal (each year's dollars)")
+    ('Dollar amounts are in constant 2023 dollars.', "Dollar amounts are nominal (each year's dollars).")
+    """
+    text = str(dollars_year).strip()
+    if not text:
+        return ""
+    return f"Dollar amounts are in constant {text} dollars." if text.isdigit() else f"Dollar amounts are {text}."
 
 
 def _rank_rows(ranks, code: str) -> list[dict]:
