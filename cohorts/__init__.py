@@ -9,6 +9,42 @@ Examples
 
 from __future__ import annotations
 
-from cohorts.schemes import AllRecords, ArrivalCohorts, ByCategory, Grouping, as_grouping, cohort_label
+from cohorts._common import cohorts_by_year, followable
+from cohorts.change import change, pace
+from cohorts.gap import gap
+from cohorts.schemes import (
+    S0502_WINDOWS,
+    AgeBands,
+    AllRecords,
+    ArrivalCohorts,
+    ByCategory,
+    Grouping,
+    YearsSinceArrival,
+    as_grouping,
+    cohort_label,
+    require_windows,
+    s0502_windows,
+)
+from cohorts.trajectories import ALIGNMENTS, CohortDriftWarning, trajectories
 
-__all__ = ["Grouping", "ArrivalCohorts", "ByCategory", "AllRecords", "cohort_label", "as_grouping"]
+__all__ = [
+    "Grouping",
+    "ArrivalCohorts",
+    "ByCategory",
+    "AllRecords",
+    "AgeBands",
+    "YearsSinceArrival",
+    "cohort_label",
+    "as_grouping",
+    "require_windows",
+    "s0502_windows",
+    "S0502_WINDOWS",
+    "trajectories",
+    "change",
+    "pace",
+    "gap",
+    "followable",
+    "cohorts_by_year",
+    "CohortDriftWarning",
+    "ALIGNMENTS",
+]

@@ -57,7 +57,7 @@ from scorecard.scoring.composites import composite, default_max_missing, domain_
 from scorecard.scoring.methods import _quiet, get_method
 from scorecard.scoring.progress import progress_table, rank_statement
 from scorecard.scoring.ranks import draw_ranks, point_ranks
-from scorecard.uncertainty import independent_draws, replicate_draws, sdr_se
+from scorecard.uncertainty import draw_interval, independent_draws, replicate_draws, sdr_se
 
 __all__ = ["Scorecard", "indicator_domains", "RELIABILITY_OPTIONS"]
 
@@ -359,7 +359,7 @@ class Scorecard:
                     se = sdr_se(replicate_levels[name])
                 else:
                     se = np.std(drawn[name], axis=-1)
-                lower, upper = np.percentile(drawn[name], [5, 95], axis=-1)
+                lower, upper = draw_interval(drawn[name], level=0.90)
                 missing = np.isnan(centre)
                 variables[name] = (dims[name], centre)
                 variables[f"{name}_se"] = (dims[name], np.where(missing, np.nan, se))

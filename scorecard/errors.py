@@ -42,6 +42,7 @@ __all__ = [
     "ReportError",
     "OutOfRangeError",
     "ImpactError",
+    "CohortDataError",
 ]
 
 
@@ -241,3 +242,7 @@ class ImpactError(MessageError, ValueError):
 
     The message names the places, years or event times that are missing and what to do.
     """
+
+
+class CohortDataError(MessageError, ValueError):
+    """An estimates Dataset cannot answer a cohort question (a year, cohort or period is not there)."""

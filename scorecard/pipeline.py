@@ -158,9 +158,34 @@ def write_reports(
     for stem, why in skipped.items():
         echo(f"note: no {stem} chart: {why}")
     if pages:
-        written["index"] = write_index(out / "index.html", pages, title=title, note=note)
+        pdfs = {name: written[f"{slug(name)}_pdf"] for name in pages if f"{slug(name)}_pdf" in written}
+        written["index"] = write_index(out / "index.html", pages, title=title, note=note, summary=_summary(card),
+                                       pdfs=pdfs)
     echo("report seconds: " + ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in timings.items() if seconds))
     return written
+
+
+def _summary(card) -> dict:
+    """The index page's table: each place's composite score (90% bounds) and rank interval."""
+    scores = card.scores
+    try:
+        ranks = card.ranks()
+        statements = dict(zip(ranks["place"].values.tolist(), ranks["statement"].values.astype(str)))
+    except ScoringError:
+        statements = {}
+    rows = {}
+    for i, code in enumerate(scores["place"].values.tolist()):
+        value = float(scores["composite"].values[i])
+        lower, upper = float(scores["composite_lower"].values[i]), float(scores["composite_upper"].values[i])
+        rows[str(scores["place_name"].values[i])] = {
+            "Composite score (90% bounds)": f"{value:.2f} ({lower:.2f}-{upper:.2f})" if np.isfinite(value) else
+            "withheld: too many inputs missing or unreliable",
+            "Rank among these places": statements.get(code, "–"),
+        }
+    return {"caption": f"{card.method} scores {card.scale[0]:g} (worst) to {card.scale[1]:g} (best) of the "
+                       f"{card.cohort.replace('_', '-')} population, {card.year}, across "
+                       f"{len(card.indicators)} indicators; ranks with 90% intervals (ties are statistical ties).",
+            "columns": ["Composite score (90% bounds)", "Rank among these places"], "rows": rows}
 
 
 def run_demo(output: str | Path, *, scale: str = "demo", refresh: bool = False, reports: bool = True,
@@ -405,6 +430,8 @@ def _card(config: RunConfig, est: xr.Dataset, places: list[str], year: int, coho
             scale=tuple(settings["scale"]), weights=settings["weights"] or None, domains=domains,
             indicators=settings["indicators"] or None, reliability=settings["reliability"],
             max_missing=None if settings["max_missing"] < 0 else settings["max_missing"],
+            targets=settings["targets"] or None,
+            goalposts={k: tuple(v) for k, v in settings["goalposts"].items()} or None,
         )
     except ScoringError as err:
         raise ConfigError(f"{config.source}: [scorecard]: {err}") from None

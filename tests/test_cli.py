@@ -6,6 +6,7 @@ import importlib
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
@@ -183,6 +184,40 @@ def test_boston_gateway_cities_example_builds(tmp_path, capsys, shared_data):
     page = (out / "boston-city-massachusetts" / "report.html").read_text()
     assert "28.5%" in page and "Rank among peers" in page
     assert (out / "boston-city-massachusetts" / "report.pdf").exists()
+
+
+def test_report_from_an_estimates_file(tmp_path, capsys):
+    config = _config(tmp_path, DEMO_CONFIG.replace('names = ["Alderport city, WA", "Dunmere city, GA"]', "names = []"))
+    assert main(["build", str(config), "--quiet"]) == 0
+    capsys.readouterr()
+    estimates = tmp_path / "out" / "estimates.nc"
+    code = main(["report", str(estimates), "--focus", "Alderport city, WA", "--out", str(tmp_path / "rep"), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    page = (tmp_path / "rep" / "alderport-city-wa" / "report.html").read_text()
+    assert "Alderport city, WA: immigrant integration scorecard" in page
+    assert (tmp_path / "rep" / "index.html").exists() and (tmp_path / "rep" / "scorecard.csv").exists()
+    assert main(["report", str(estimates), "--focus", "Aldrport city, WA", "--out", str(tmp_path / "x")]) == 2
+    assert "did you mean 'Alderport city, WA'" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing.nc")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_config_targets_and_goalposts_reach_the_scorecard(tmp_path, capsys):
+    body = DEMO_CONFIG.replace('names = ["Alderport city, WA", "Dunmere city, GA"]', "names = []").replace(
+        "[scorecard]\n", '[scorecard]\nmethod = "goalposts"\ngoalposts = { naturalized = [0.0, 1.0], homeownership = [0.2, 0.8] }\n'
+        "reliability = \"include\"\n")
+    config = _config(tmp_path, body.replace('formats = ["csv", "netcdf"]', 'formats = ["csv", "netcdf"]'))
+    assert main(["build", str(config), "--quiet"]) == 0, capsys.readouterr().err
+    est = xr.open_dataset(tmp_path / "out" / "estimates.nc")
+    scores = xr.open_dataset(tmp_path / "out" / "scorecard.nc")
+    year = int(scores.attrs["year"])
+    owner = est["estimate"].sel(indicator="homeownership", year=year, cohort="foreign_born").values
+    # goalposts [0.2, 0.8] on the 1-5 scale, clipped: 1 + 4 (x - 0.2) / 0.6
+    expected = np.clip(1 + 4 * (owner - 0.2) / 0.6, 1, 5)
+    np.testing.assert_allclose(scores["score"].sel(indicator="homeownership").values, expected)
+    bad = _config(tmp_path, body.replace("homeownership = [0.2, 0.8]", "homeownership = [0.2]"))
+    assert main(["build", str(bad), "--quiet"]) == 2
+    assert "[scorecard].goalposts: expected a table of [low, high] pairs" in capsys.readouterr().err
 
 
 def test_ingest_with_jobs_prints_the_same_table_and_fills_the_cache(tmp_path, capsys):

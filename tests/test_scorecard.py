@@ -306,6 +306,7 @@ def test_outputs_round_trip(tmp_path):
         assert stored.attrs["focus"] == "b"
     html = card._repr_html_()
     assert "<table" in html and "b city" in html and "withheld" not in html
+    assert "<svg" in html and "heatmap not drawn" not in html  # the notebook view shows the heatmap too
     assert sorted(p.name for p in tmp_path.iterdir()) == ["card.csv", "card.nc", "card.parquet"]  # no temporaries left
 
 

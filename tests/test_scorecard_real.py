@@ -144,6 +144,12 @@ def test_fifty_state_scorecard_and_progress_by_hand(states):
     assert len(table) == 51 * len(card.indicators)
 
 
+def test_download_provenance_names_the_file(ma):
+    """The report's provenance names the data.census.gov file read (it said "table frame")."""
+    path, est = ma
+    assert sc.estimates.attribute(est, "sources") == [path.name]
+
+
 def test_download_layout_errors_name_the_file(tmp_path):
     from scorecard.errors import TableError
     from scorecard.tables.download_files import read_download_table

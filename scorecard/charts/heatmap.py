@@ -127,7 +127,7 @@ def heatmap(
     else:
         x = alt.X("place_name:N", sort=place_order, title=None,
                   axis=alt.Axis(orient="top", labelAngle=0, labelLimit=cell_width - 4, labelFontWeight=bold))
-        y = alt.Y("indicator_label:N", sort=row_order, title=None, axis=alt.Axis(labelLimit=300))
+        y = alt.Y("indicator_label:N", sort=row_order, title=None, axis=alt.Axis(labelLimit=420))
     base = alt.Chart(frame)
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
         x=x, y=y,

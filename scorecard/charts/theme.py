@@ -192,19 +192,20 @@ def moe_caption(kind: str = "band") -> str:
 
 
 def reliability_note(attrs: dict) -> str:
-    """Explain what "unreliable" means, with the thresholds the estimates used when stated."""
-    text = str(attrs.get("reliability", ""))
-    thresholds = ""
-    try:
-        rule = json.loads(text)
-        thresholds = f" (CV above {rule['unreliable_cv']:.0%} or fewer than {rule['min_n']} sample records)"
-    except (json.JSONDecodeError, KeyError, TypeError):
-        import re
+    """Explain "caution" and "unreliable" with the thresholds the estimates used (the ``reliability`` attr).
 
-        cv, n = re.search(r"unreliable_cv=([\d.]+)", text), re.search(r"min_n=(\d+)", text)
-        if cv and n:
-            thresholds = f" (CV above {float(cv.group(1)):.0%} or fewer than {n.group(1)} sample records)"
-    return f"Hollow points: estimate flagged caution or unreliable{thresholds}; read with care."
+    Examples
+    --------
+    >>> reliability_note({"reliability": '{"caution_cv": 0.15, "unreliable_cv": 0.3, "min_n": 30}'})
+    'Hollow points: estimate flagged caution (CV above 15%) or unreliable (CV above 30% or fewer than 30 sample records); read with care.'
+    """
+    try:
+        rule = json.loads(str(attrs.get("reliability", "")))
+        caution = f" (CV above {rule['caution_cv']:.0%})"
+        unreliable = f" (CV above {rule['unreliable_cv']:.0%} or fewer than {rule['min_n']} sample records)"
+    except (json.JSONDecodeError, KeyError, TypeError):
+        caution = unreliable = ""
+    return f"Hollow points: estimate flagged caution{caution} or unreliable{unreliable}; read with care."
 
 
 def finish(chart, *, title: str, subtitle: Sequence[str] = ()):

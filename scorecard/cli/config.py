@@ -24,7 +24,7 @@ Examples
 ...     parse_config('[scorecard]\\nyaer = 2022\\n[output]\\ndir = "x"', source="run.toml")
 ... except ConfigError as err:
 ...     print(err)
-run.toml: [scorecard].yaer: unknown key; did you mean 'year'? (keys of [scorecard]: cohort, domains, indicators, max_missing, method, progress_from, reliability, scale, weights, year)
+run.toml: [scorecard].yaer: unknown key; did you mean 'year'? (keys of [scorecard]: cohort, domains, goalposts, indicators, max_missing, method, progress_from, reliability, scale, targets, weights, year)
 """
 
 from __future__ import annotations
@@ -94,6 +94,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "scale": Key("pair", [1, 5], "score scale, worst to best"),
         "weights": Key("table", {}, "indicator -> weight in the composite (default: equal)"),
         "domains": Key("table", {}, "indicator -> domain name (default: the indicators' own domains)"),
+        "targets": Key("table", {}, "indicator -> the goal the office sets, for method = \"target\""),
+        "goalposts": Key("pairs", {}, "indicator -> [low, high] fixed bounds, for method = \"goalposts\" "
+                         "(shares default to [0, 1])"),
         "reliability": Key("str", "exclude", "unreliable inputs: exclude or include", choices=("exclude", "include")),
         "max_missing": Key("int", -1, "withhold a composite with more missing inputs than this (-1: library default)"),
         "progress_from": Key("int", 0, "earlier survey year for progress statements (0: none)"),
@@ -127,6 +130,10 @@ def _check_paths(value, where: str, base: Path) -> tuple[list[Path], list[str]]:
     return paths, problems
 
 
+def _CHECKS_PAIR(value) -> bool:  # noqa: N802 - a check in the table below
+    return isinstance(value, list) and len(value) == 2 and all(_is_number(x) for x in value)
+
+
 _CHECKS: dict[str, Callable[[object], bool]] = {
     "str": lambda v: isinstance(v, str),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
@@ -136,10 +143,12 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "pair": lambda v: isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v),
     "table": lambda v: isinstance(v, dict) and all(_is_number(x) or isinstance(x, str) for x in v.values()),
     "str|false": lambda v: v is False or isinstance(v, str),
+    "pairs": lambda v: isinstance(v, dict) and all(_CHECKS_PAIR(x) for x in v.values()),
 }
 _KIND_WORDS = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
                "list[str]": "a list of strings", "pair": "two numbers, e.g. [1, 5]",
-               "table": "a table of numbers or strings", "str|false": "a string or false"}
+               "table": "a table of numbers or strings", "str|false": "a string or false",
+               "pairs": "a table of [low, high] pairs, e.g. { homeownership = [0.2, 0.8] }"}
 
 
 @dataclass(frozen=True)

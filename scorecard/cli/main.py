@@ -162,6 +162,36 @@ class UsageError(MessageError, ValueError):
     """Command-line arguments that do not fit together."""
 
 
+def _report(args) -> int:
+    import xarray as xr
+
+    import scorecard as sc
+    from scorecard.pipeline import select_places, write_reports
+
+    path = Path(args.estimates)
+    if not path.is_file():
+        raise _usage(f"{path}: no such file; give the estimates.nc that 'scorecard build' or "
+                     "'scorecard estimate --out estimates.nc' wrote")
+    try:
+        with xr.open_dataset(path) as opened:
+            est = sc.validate_estimates(opened.load())
+    except (OSError, ValueError) as err:
+        if isinstance(err, sc.ScorecardError):
+            raise
+        raise _usage(f"{path}: not an estimates NetCDF file ({err})") from None
+    places = select_places(est, args.places.split("|"), where="--places") if args.places else None
+    focus = select_places(est, [args.focus], where="--focus")[0] if args.focus else None
+    year = args.year or int(est["year"].max())
+    card = sc.Scorecard(est, year=year, cohort=args.cohort, places=places, focus=focus, method=args.method)
+    out = Path(args.out)
+    card.to_csv(out / "scorecard.csv")
+    formats = ["html", "png"] + (["pdf"] if args.pdf else [])
+    written = write_reports(card, out, places=[focus] if focus else card.places, formats=formats,
+                            progress_from=args.progress_from, echo=_echo(args), quiet=args.quiet)
+    print(f"wrote {len(written)} files; open {Path(written['index']).resolve()}")
+    return EXIT_OK
+
+
 def _usage(message: str) -> UsageError:
     return UsageError(message)
 
@@ -201,6 +231,17 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--cache-dir", help="cache folder (default: $SCORECARD_CACHE_DIR or ~/.cache)")
     ingest.add_argument("--jobs", type=int, default=1,
                         help="file pairs read at once, each in its own process (default 1; memory grows with it)")
+
+    report = command("report", _report, "scorecard and reports from an estimates NetCDF file (from build or estimate)")
+    report.add_argument("estimates", help="estimates.nc written by 'scorecard build' or 'scorecard estimate'")
+    report.add_argument("--focus", help="the city the report is about (name or code); default: every place")
+    report.add_argument("--places", help="peer places, separated by | (default: every place in the file)")
+    report.add_argument("--year", type=int, help="survey year of the card (default: the latest)")
+    report.add_argument("--cohort", default="foreign_born", help="cohort scored (default foreign_born)")
+    report.add_argument("--method", default="minmax", help="scoring method (default minmax)")
+    report.add_argument("--progress-from", type=int, help="earlier year of the progress statements")
+    report.add_argument("--pdf", action="store_true", help="also print each report to PDF (headless Chromium)")
+    report.add_argument("--out", default="scorecard-report", help="output folder (default scorecard-report)")
 
     estimate = command("estimate", _estimate, "estimate indicators by place, year and cohort and write a table")
     estimate.add_argument("--tables", nargs="+", help="published ACS tables (data.census.gov downloads or API files)")

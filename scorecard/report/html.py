@@ -127,6 +127,7 @@ def _provenance(est: xr.Dataset, code: str, coverage: pd.DataFrame | None) -> di
         "route": attrs.get("route", "not stated"),
         "variance_method": attrs.get("variance_method", "not stated"),
         "dollars_year": attrs.get("dollars_year", ""),
+        "dollars_note": _dollars_note(attrs.get("dollars_year", "")),
         "library": attrs.get("library", ""),
         "files": unique_sources[:40],
         "more_files": max(0, len(unique_sources) - 40),
@@ -136,6 +137,20 @@ def _provenance(est: xr.Dataset, code: str, coverage: pd.DataFrame | None) -> di
         "caveat_2020": _frames.caveat_2020(_frames.experimental_years(est)),
         "reliability": theme.reliability_note(attrs).replace("Hollow points: estimate", "Badges and hollow points mark estimates"),
     }
+
+
+def _dollars_note(dollars_year) -> str:
+    """How dollar amounts are stated: constant dollars of a year, or as the source published them.
+
+    Examples
+    --------
+    >>> _dollars_note(2023), _dollars_note("nominal (each year's dollars)")
+    ('Dollar amounts are in constant 2023 dollars.', "Dollar amounts are nominal (each year's dollars).")
+    """
+    text = str(dollars_year).strip()
+    if not text:
+        return ""
+    return f"Dollar amounts are in constant {text} dollars." if text.isdigit() else f"Dollar amounts are {text}."
 
 
 def _rank_rows(ranks, code: str) -> list[dict]:
@@ -337,7 +352,8 @@ def write_pdf(path: str | os.PathLike, *, html: str | os.PathLike | None = None,
 
 
 def write_index(path: str | os.PathLike, pages: Mapping[str, str | os.PathLike], *,
-                title: str = "Immigrant integration scorecards", note: str = "") -> Path:
+                title: str = "Immigrant integration scorecards", note: str = "",
+                summary: Mapping | None = None, pdfs: Mapping[str, str | os.PathLike] | None = None) -> Path:
     """An index page linking the cities' report pages (relative links), atomically.
 
     Parameters
@@ -347,6 +363,11 @@ def write_index(path: str | os.PathLike, pages: Mapping[str, str | os.PathLike],
     pages : mapping of str -> path
         Place name -> its report (HTML, or PDF) file.
     title, note : str
+    summary : mapping, optional
+        ``{"caption": str, "columns": [...], "rows": {place name: {column: text}}}``: a table of
+        headline figures (e.g. each place's composite score and rank interval) instead of a plain list.
+    pdfs : mapping of str -> path, optional
+        Place name -> its PDF, linked beside the page.
 
     Examples
     --------
@@ -358,7 +379,11 @@ def write_index(path: str | os.PathLike, pages: Mapping[str, str | os.PathLike],
     """
     path = Path(path)
     base = path.parent.resolve()
-    links = [{"name": name, "href": Path(os.path.relpath(Path(target).resolve(), base)).as_posix()}
+    def relative(target) -> str:
+        return Path(os.path.relpath(Path(target).resolve(), base)).as_posix()
+
+    links = [{"name": name, "href": relative(target), "pdf": relative(pdfs[name]) if pdfs and name in pdfs else ""}
              for name, target in sorted(pages.items())]
-    page = _environment().get_template("index.html.j2").render(title=title, note=note, links=links, csp=CSP)
+    page = _environment().get_template("index.html.j2").render(title=title, note=note, links=links, csp=CSP,
+                                                               summary=summary)
     return atomic_write_text(path, page)

@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -71,10 +72,11 @@ def read_download_table(path: str | Path, *, year: int | None = None, survey: st
     legend = {
         code: label for code, label in zip(codes.iloc[keep], labels.iloc[keep], strict=True) if code.endswith("E")
     }
-    return read_acs_table(
+    read = read_acs_table(
         frame,
         legend=legend,
         year=year if year is not None else (parts[1] if parts else None),
         survey=survey or (parts[0] if parts else None),
         table=parts[2] if parts else None,
     )
+    return dataclasses.replace(read, source=path.name)  # the file, not "table frame", in the provenance
