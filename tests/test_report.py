@@ -10,6 +10,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import scorecard as sc
@@ -71,6 +72,9 @@ def test_headline_numbers_are_the_estimates_formatted(page, est):
     income = est.sel(indicator="median_household_income", place=FOCUS, year=2022, cohort="native")
     assert f"${round(float(income['estimate'])):,}" in text
     assert "Alderport city, WA: immigrant integration scorecard" in text
+    native = est.sel(indicator="naturalized", place=FOCUS, year=2022, cohort="native")
+    if np.isnan(float(native["estimate"])) and "no records in the universe" in str(native["reason"].values):
+        assert 'badge missing">n/a' in text  # naturalized has no universe among the native-born
 
 
 def test_page_is_self_contained(page):

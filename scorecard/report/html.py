@@ -97,7 +97,10 @@ def _headline(est: xr.Dataset, code: str, year: int, cohort: str, reference: str
         rows[f"{role}_value"] = _by_unit(cell["estimate"].values, unit)
         moe = pd.Series(_by_unit(cell["moe90"].values, unit, moe=True))
         rows[f"{role}_moe"] = moe.where(np.isfinite(cell["estimate"].values), "").tolist()
-        rows[f"{role}_reliable"] = cell["reliable"].values.astype(str)
+        label = cell["reliable"].values.astype(str)
+        # An indicator about immigrants (naturalized) has no universe among the native-born: say "n/a".
+        empty = np.char.find(cell["reason"].values.astype(str), "no records in the universe") >= 0
+        rows[f"{role}_reliable"] = np.where((label == "missing") & empty, "n/a", label)
     return rows.to_dict("records")
 
 
