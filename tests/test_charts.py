@@ -219,3 +219,22 @@ def test_every_kind_renders_to_png(kind, est, tmp_path):
     width, height = png_size(png)
     assert width > 300 and height > 150
     assert png_busy_share(png) > 0.01
+
+
+def test_every_card_chart_kind_draws_from_a_scorecard():
+    """card.chart(kind) forwards the card's own data to each chart kind (the wiring, on demo estimates)."""
+    from scorecard.charts.export import data_values
+
+    est = chart_data.demo_estimates()
+    focus = str(est["place"].values[0])
+    card = sc.Scorecard(est, year=2022, cohort="foreign_born", focus=focus, reliability="include", draws=200)
+    for kind in ("heatmap", "peers", "rank_set", "trajectory", "progress", "gap"):
+        chart = card.chart(kind, indicator="naturalized")
+        assert chart.to_dict()  # a valid Vega-Lite specification
+    peers = data_values(card.chart("peers", indicator="naturalized"))
+    cell = est["estimate"].sel(indicator="naturalized", year=2022, cohort="foreign_born")
+    by_place = {row["place"]: row["estimate"] for row in peers}
+    assert by_place[focus] == pytest.approx(float(cell.sel(place=focus)))
+    other = str(est["place"].values[1])
+    highlighted = data_values(card.chart("peers", place=other, indicator="naturalized"))
+    assert highlighted != peers  # the place asked for is the one highlighted
