@@ -1,6 +1,6 @@
 """Progress between two survey years, in plain language, from templates.
 
-For each place, indicator and cohort: ``change = θ_end − θ_start`` with
+For each place, indicator and cohort, :func:`cohorts.change` gives ``change = θ_end − θ_start`` with
 
 * ``se = sqrt(se_start² + se_end²)`` (different survey years are independent samples;
   replicates are never differenced across years), or
@@ -26,15 +26,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from cohorts.change import change as cohorts_change
 from scorecard.errors import ScoringError
-from scorecard.uncertainty import (
-    Z90,
-    benjamini_hochberg,
-    overlap_share,
-    se_independent,
-    se_overlapping,
-    significance,
-)
+from scorecard.uncertainty import Z90, UncertaintyError, benjamini_hochberg, significance
 
 __all__ = ["progress_table", "rank_statement", "ordinal", "TEMPLATES", "RANK_TEMPLATES", "cohort_phrase", "year_label"]
 
@@ -109,19 +103,6 @@ def year_label(year: int, period_start: int | float | None = None) -> str:
     return f"{int(period_start)}-{int(year)}"
 
 
-def _change_se(est: xr.Dataset, start, end, se_start: np.ndarray, se_end: np.ndarray) -> tuple[np.ndarray, str]:
-    """SE of the change: independent years, or overlapping periods × sqrt(1 − C)."""
-    if "period_start" in est.coords:
-        first_start = int(est["period_start"].sel(year=start))
-        first_end = int(est["period_start"].sel(year=end))
-        overlap = float(overlap_share(first_start, int(start), first_end, int(end)))
-        if overlap >= 1:
-            raise ScoringError(f"progress: {start} and {end} cover the same years; there is no change to test.")
-        if overlap > 0:
-            return se_overlapping(se_start, se_end, overlap), f"overlapping periods, sqrt(1 - C), C = {overlap:.2f}"
-    return se_independent(se_start, se_end), "independent years"
-
-
 def progress_table(
     est: xr.Dataset,
     *,
@@ -149,12 +130,17 @@ def progress_table(
     a, b = sub.sel(year=start), sub.sel(year=end)
     order = ("place", "indicator", "cohort")
     value_a, value_b = (x["estimate"].transpose(*order).values.astype(float) for x in (a, b))
-    se_a, se_b = (x["se"].transpose(*order).values.astype(float) for x in (a, b))
     shape = value_a.shape
     reliable_a = a["reliable"].transpose(*order).values.astype(str) if "reliable" in a else np.full(shape, "reliable")
     reliable_b = b["reliable"].transpose(*order).values.astype(str) if "reliable" in b else np.full(shape, "reliable")
-    change = value_b - value_a
-    se, se_method = _change_se(est, start, end, se_a, se_b)
+    # the change and its SE (independent years, or overlapping periods x sqrt(1 - C)): the cohort engine's rule
+    try:
+        changed = cohorts_change(sub, start=start, end=end)
+    except UncertaintyError as err:
+        raise ScoringError(f"progress: {err}") from None
+    change = changed["change"].transpose(*order).values.astype(float)
+    se = changed["se"].transpose(*order).values.astype(float)
+    se_method = changed.attrs["se_method"]
     missing = np.isnan(value_a) | np.isnan(value_b)
     unreliable = ~missing & (
         np.isnan(se) | ((reliability == "exclude") & ((reliable_a == "unreliable") | (reliable_b == "unreliable")))
