@@ -63,22 +63,19 @@ def select_places(est: xr.Dataset, names: Sequence[str], *, where: str = "places
     PlaceError
         Naming every name not in the data, each with the closest names that are.
     """
-    codes = [str(p) for p in est["place"].values]
+    from scorecard.scoring._select import match_places
+
     labels = [str(n) for n in est["place_name"].values]
-    by_name = dict(zip(labels, codes))
-    found, problems = [], []
-    for i, name in enumerate(names):
+    found, unknown = match_places(est, names)
+    problems = []
+    for i, name in unknown:
         if not isinstance(name, str):
             problems.append(f"{where}[{i}]: {name!r} is not a string; give a place name or Census code in quotes")
-        elif name in codes:
-            found.append(name)
-        elif name in by_name:
-            found.append(by_name[name])
-        else:
-            close = difflib.get_close_matches(name, labels, n=3, cutoff=0.6)
-            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else \
-                f" (the data has {len(labels)} places, e.g. {labels[:3]})"
-            problems.append(f"{where}[{i}]: {name!r} is not in the data{hint}")
+            continue
+        close = difflib.get_close_matches(name, labels, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else \
+            f" (the data has {len(labels)} places, e.g. {labels[:3]})"
+        problems.append(f"{where}[{i}]: {name!r} is not in the data{hint}")
     if problems:
         raise PlaceError("\n".join(problems))
     return found

@@ -119,6 +119,30 @@ def _place_names(est: xr.Dataset) -> np.ndarray:
     return est["place"].values.astype(str)
 
 
+def match_places(est: xr.Dataset, places) -> tuple[list, list[tuple[int, object]]]:
+    """Place codes of ``places`` (codes or ``place_name`` values), and the (position, value) of those not found.
+
+    The one matcher of place names: :func:`resolve_places` and the CLI's config check word its errors.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset(coords={"place": ["2507000"], "place_name": ("place", ["Boston city, Massachusetts"])})
+    >>> match_places(ds, ["Boston city, Massachusetts", "2507000", "Bostn"])
+    (['2507000', '2507000'], [(2, 'Bostn')])
+    """
+    codes = est["place"].values.tolist()
+    by_name = dict(zip(_place_names(est).tolist(), codes, strict=True))
+    found, unknown = [], []
+    for position, place in enumerate(places):  # a handful of names from a user
+        if place in codes:
+            found.append(place)
+        elif isinstance(place, str) and place in by_name:
+            found.append(by_name[place])
+        else:
+            unknown.append((position, place))
+    return found, unknown
+
+
 def resolve_places(est: xr.Dataset, places, where: str) -> list:
     """Place codes from codes or names; unknown ones raise with the closest matches."""
     codes = est["place"].values.tolist()
@@ -126,19 +150,12 @@ def resolve_places(est: xr.Dataset, places, where: str) -> list:
         return codes
     if isinstance(places, str):
         places = [places]
-    names = _place_names(est).tolist()
-    by_name = dict(zip(names, codes, strict=True))
-    out, unknown = [], []
-    for place in places:
-        if place in codes:
-            out.append(place)
-        elif place in by_name:
-            out.append(by_name[place])
-        else:
-            unknown.append(place)
+    out, unknown = match_places(est, places)
     if unknown:
+        names = _place_names(est).tolist()
         raise ScoringError(
-            f"{where}: {len(unknown)} place(s) are not in the estimates: {closest(unknown, names + [str(c) for c in codes])}. "
+            f"{where}: {len(unknown)} place(s) are not in the estimates: "
+            f"{closest([u for _, u in unknown], names + [str(c) for c in codes])}. "
             "Use the place codes or place_name values of the Dataset."
         )
     if len(set(out)) != len(out):
