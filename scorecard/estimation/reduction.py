@@ -66,7 +66,6 @@ def combine(partials: Sequence[Partial]) -> Partial:
         for key, median in p.median_inputs.items():
             median_parts.setdefault(key, []).append(_widen_median(median.detached(), p.layout.shape, shape, position))
     median_inputs = {key: MedianInput.concat(parts) for key, parts in median_parts.items()}
-    sources = [s for p in partials for s in (p.attrs.get("sources") or [p.attrs.get("source")])]
     return Partial(
         spec=first.spec,
         layout=layout,
@@ -76,11 +75,7 @@ def combine(partials: Sequence[Partial]) -> Partial:
         median_inputs=median_inputs,
         n_columns=n_columns,
         variance_method=first.variance_method,
-        missing_value={k: sum(p.missing_value.get(k, 0) for p in partials) for k in first.missing_value},
-        records=sum(p.records for p in partials),
-        records_outside=sum(p.records_outside for p in partials),
-        attrs={**first.attrs, "sources": sources},
-        year_vintages=_combine_vintages([p.year_vintages for p in partials]),
+        **_accounting(partials),
     )
 
 
@@ -159,16 +154,7 @@ class Reduction:
         target.sums[..., : partial.n_columns] += _widen(partial.sums, partial.layout.shape, shape, position)
         target.n_unweighted += _widen(partial.n_unweighted, partial.layout.shape, shape, position)
         target.universe_weighted += _widen(partial.universe_weighted, partial.layout.shape, shape, position)
-        sources = [s for p in (target, partial) for s in (p.attrs.get("sources") or [p.attrs.get("source")])]
-        self._open = dataclasses.replace(
-            target,
-            missing_value={k: target.missing_value.get(k, 0) + partial.missing_value.get(k, 0)
-                           for k in target.missing_value},
-            records=target.records + partial.records,
-            records_outside=target.records_outside + partial.records_outside,
-            attrs={**target.attrs, "sources": sources},
-            year_vintages=_combine_vintages([target.year_vintages, partial.year_vintages]),
-        )
+        self._open = dataclasses.replace(target, **_accounting([target, partial]))
 
     def _group(self) -> Partial:
         """The open group as one partial (as combine() over its pieces would give it)."""
@@ -224,7 +210,6 @@ def _stitch(finished: list[tuple[Partial, tuple]], keep_replicates: bool) -> tup
         se[:, inside] = group_se
         if theta is not None:
             theta[:, inside, : group_theta.shape[2]] = group_theta
-    sources = [s for shell, _ in finished for s in (shell.attrs.get("sources") or [shell.attrs.get("source")])]
     shells = [shell for shell, _ in finished]
     stitched = Partial(
         spec=first.spec,
@@ -235,13 +220,21 @@ def _stitch(finished: list[tuple[Partial, tuple]], keep_replicates: bool) -> tup
         median_inputs={},
         n_columns=n_columns,
         variance_method=first.variance_method,
-        missing_value={k: sum(p.missing_value.get(k, 0) for p in shells) for k in first.missing_value},
-        records=sum(p.records for p in shells),
-        records_outside=sum(p.records_outside for p in shells),
-        attrs={**first.attrs, "sources": sources},
-        year_vintages=_combine_vintages([p.year_vintages for p in shells]),
+        **_accounting(shells),
     )
     return stitched, (estimate, se, theta)
+
+
+def _accounting(pieces: Sequence[Partial]) -> dict:
+    """The record accounting of pieces added up: missing values, records, records outside, sources, vintages."""
+    first = pieces[0]
+    return {
+        "missing_value": {k: sum(p.missing_value.get(k, 0) for p in pieces) for k in first.missing_value},
+        "records": sum(p.records for p in pieces),
+        "records_outside": sum(p.records_outside for p in pieces),
+        "attrs": {**first.attrs, "sources": [s for p in pieces for s in (p.attrs.get("sources") or [p.attrs.get("source")])]},
+        "year_vintages": _combine_vintages([p.year_vintages for p in pieces]),
+    }
 
 
 def _combine_vintages(parts: Sequence[dict[int, float]]) -> dict[int, float]:
