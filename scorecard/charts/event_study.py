@@ -27,7 +27,6 @@ import pandas as pd
 import xarray as xr
 
 from scorecard.charts import theme
-from scorecard.charts.gap import _AXIS_LABELS
 from scorecard.errors import ChartError
 
 __all__ = ["event_study"]
@@ -69,7 +68,7 @@ def event_study(result: xr.Dataset, *, width: int = 420, height: int = 260, titl
               scale=alt.Scale(domain=[int(result["event_time"].min()) - 0.5, int(result["event_time"].max()) + 0.5]),
               axis=alt.Axis(values=result["event_time"].values.tolist(), format="d"))
     y_title = f"Difference from comparison cities ({_UNIT_WORDS.get(unit, unit)})"
-    y = alt.Y("effect:Q", title=y_title, axis=alt.Axis(labelExpr=_AXIS_LABELS[unit], tickCount=6))
+    y = alt.Y("effect:Q", title=y_title, axis=alt.Axis(labelExpr=theme.DIFFERENCE_AXIS_LABELS[unit], tickCount=6))
     colour = alt.Color("period:N", title=None, scale=alt.Scale(domain=_PERIODS, range=["#8C8C8C", theme.PALETTE[0]]))
     base = alt.Chart(frame)
     marks = pd.DataFrame({"value": [0.0], "x": [-0.5], "label": ["office opens"]})

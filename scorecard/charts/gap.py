@@ -25,12 +25,6 @@ from scorecard.errors import ChartError
 __all__ = ["gap"]
 
 #: unit -> Vega expression that labels a gap axis tick (shares in percentage points, signed)
-_AXIS_LABELS = {
-    "share": "(datum.value > 0 ? '+' : '') + format(datum.value * 100, '.0f') + ' pts'",
-    "dollars": "format(datum.value, '+$,.0f')",
-    "count": "format(datum.value, '+,.0f')",
-    "number": "format(datum.value, '+,.3~g')",
-}
 
 
 def gap(
@@ -95,7 +89,7 @@ def gap(
         y = alt.Y("cohort_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=200))
         x_title = f"{labels.get(key, key)}: gap to native-born"
         x = alt.X("gap:Q", title=x_title,
-                  axis=alt.Axis(labelExpr=_AXIS_LABELS[unit], tickCount=5))
+                  axis=alt.Axis(labelExpr=theme.DIFFERENCE_AXIS_LABELS[unit], tickCount=5))
         colour = alt.Color("significance:N", title=None,
                            scale=alt.Scale(domain=["different from native-born", "no measurable gap"],
                                            range=[theme.PALETTE[0], "#8C8C8C"]))

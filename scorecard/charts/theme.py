@@ -76,6 +76,15 @@ _SURVEYS = {
 _ROUTES = {"microdata": "public use microdata (PUMS)", "tables": "published tables", "frame": "user-supplied figures"}
 
 
+#: Vega expressions labelling a signed difference axis in each unit (gaps, effects): +5 pts, +$1,000.
+DIFFERENCE_AXIS_LABELS = {
+    "share": "(datum.value > 0 ? '+' : '') + format(datum.value * 100, '.0f') + ' pts'",
+    "dollars": "format(datum.value, '+$,.0f')",
+    "count": "format(datum.value, '+,.0f')",
+    "number": "format(datum.value, '+,.3~g')",
+}
+
+
 def _unit(unit: str) -> tuple:
     if unit not in UNITS:
         raise ChartError(f"Unknown unit {unit!r}; the estimates contract's 'unit' coord takes one of {sorted(UNITS)}.")
