@@ -97,9 +97,10 @@ def test_trajectory_data_bands_and_reference(est):
     assert row["estimate"] == pytest.approx(float(cell["estimate"]))
     assert row["lower"] == pytest.approx(float(cell["estimate"] - cell["moe90"]))
     assert row["upper"] == pytest.approx(float(cell["estimate"] + cell["se"] * 1.645))
-    reference = pd.DataFrame(data_values(chart, layer=4))
+    dashed = [i for i, layer in enumerate(spec["layer"]) if layer["mark"].get("strokeDash") == [6, 4]]
+    assert len(dashed) == 1 and spec["layer"][dashed[0]]["mark"]["type"] == "line"
+    reference = pd.DataFrame(data_values(chart, layer=dashed[0]))
     assert set(reference["cohort"]) == {"native"}
-    assert spec["layer"][4]["mark"]["strokeDash"] == [6, 4]
     assert "Alderport city, WA" in spec["title"]["subtitle"][0]
     assert spec["layer"][1]["encoding"]["y"]["axis"]["format"] == ".0%"
 

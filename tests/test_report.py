@@ -77,6 +77,15 @@ def test_headline_numbers_are_the_estimates_formatted(page, est):
     assert 'badge missing">n/a' in text  # naturalized has no universe among the native-born
 
 
+def test_every_chart_of_the_page_draws_without_a_vega_warning(inputs, caplog):
+    # vl-convert forwards Vega's console warnings to the "vl_convert" logger: a dropped encoding or a layer
+    # with no data (infinite extent) is a chart that does not draw what its specification says.
+    with caplog.at_level("WARNING", logger="vl_convert"):
+        html = report.render_html(**inputs)
+    assert html.count("<svg ") >= 14
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("vl_convert")] == []
+
+
 def test_page_is_self_contained(page):
     text = page.read_text()
     assert f'content="{CSP}"' in text and "default-src 'none'" in CSP

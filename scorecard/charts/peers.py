@@ -91,7 +91,7 @@ def peers(
     rules = base.mark_rule(strokeWidth=3, opacity=0.55).encode(y=y, x=alt.X("lower:Q", title=label), x2="upper:Q",
                                                                 color=colour)
     points = base.mark_point(size=70, filled=True, opacity=1, strokeWidth=1.8).encode(
-        y=y, x=x, color=colour, stroke=alt.Stroke("colour:N", scale=None),
+        y=y, x=x, stroke=alt.Stroke("colour:N", scale=None),
         fill=alt.Fill("fill:N", scale=None),
         tooltip=[alt.Tooltip("place_name:N", title="Place"), alt.Tooltip("label:N", title="Estimate ± 90% MOE"),
                  alt.Tooltip("reliable:N", title="Reliability")])

@@ -8,7 +8,7 @@ Examples
 >>> est = sc.estimates_from_frame(frame, survey="acs1")
 >>> spec = trajectory(est, place="p", indicator="english_very_well").to_dict()
 >>> [layer["mark"]["type"] for layer in spec["layer"]]
-['area', 'line', 'point', 'point', 'line', 'text']
+['area', 'line', 'point', 'line', 'text']
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def trajectory(
     -------
     altair.LayerChart
         Layers: band (area, ``y=lower``, ``y2=upper``), line, reliable points (filled), points flagged
-        caution/unreliable (hollow), reference line, reference label.
+        caution/unreliable (hollow), reference line, reference label. A layer with nothing to draw is left
+        out (no hollow points when every estimate is reliable, no reference without reference rows).
     """
     est = _frames.check_estimates(est, "trajectory")
     if x is None:
@@ -145,6 +146,11 @@ def trajectory(
     ]
     if not notes:
         subtitle = [subtitle[0], subtitle[4]]
-    layered = alt.layer(band, line, solid, hollow, ref_line, ref_label).properties(width=width, height=height)
+    # No empty layers (their infinite extents make Vega warn): no reference line when the reference has no
+    # rows (e.g. "naturalized" has no native-born universe), no hollow points when every point is reliable.
+    flagged = lines["reliable"].ne("reliable")
+    layers = ([band, line] + ([solid] if not flagged.all() else []) + ([hollow] if flagged.any() else [])
+              + ([ref_line, ref_label] if not ref.empty else []))
+    layered = alt.layer(*layers).properties(width=width, height=height)
     return theme.finish(layered, title=title or f"{label}, by arrival cohort", subtitle=subtitle)
 
