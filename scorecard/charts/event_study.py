@@ -35,6 +35,7 @@ _PERIODS = ["before opening", "after opening"]
 _UNIT_WORDS = {"share": "percentage points", "dollars": "dollars", "count": "people", "number": "number"}
 
 
+@theme.quiet_build
 def event_study(result: xr.Dataset, *, width: int = 420, height: int = 260, title: str | None = None) -> alt.LayerChart:
     """Effect of the opening by event time, with intervals, a zero line and the opening marked.
 
@@ -75,8 +76,8 @@ def event_study(result: xr.Dataset, *, width: int = 420, height: int = 260, titl
     zero = alt.Chart(marks).mark_rule(color=theme.REFERENCE, strokeDash=[4, 3]).encode(y=alt.Y("value:Q", title=y_title))
     opening = alt.Chart(marks).mark_rule(color=theme.FOCUS, strokeWidth=1.5).encode(x=alt.X("x:Q", title=x.to_dict()["title"]))
     label = alt.Chart(marks).mark_text(align="left", dx=4, dy=-4, baseline="top", color=theme.FOCUS, fontSize=11).encode(
-        x="x:Q", y=alt.value(2), text="label:N")
-    rules = base.mark_rule(strokeWidth=3, opacity=0.6).encode(x=x, y=alt.Y("lower:Q", title=y_title), y2="upper:Q",
+        x=alt.X("x:Q"), y=alt.YValue(2), text=alt.Text("label:N"))
+    rules = base.mark_rule(strokeWidth=3, opacity=0.6).encode(x=x, y=alt.Y("lower:Q", title=y_title), y2=alt.Y2("upper"),
                                                                color=colour)
     points = base.mark_point(filled=True, size=70, opacity=1).encode(
         x=x, y=y, color=colour,

@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -28,6 +29,11 @@ from scorecard.atomic import atomic_write_bytes, atomic_write_text
 from scorecard.errors import ChartError
 
 __all__ = ["save", "to_svg", "to_png", "to_html", "to_pdf", "spec_of", "data_values", "FORMATS"]
+
+# vl-convert's rasterizer (resvg / tiny-skia) logs "empty paths and horizontal/vertical lines cannot be filled"
+# for every line-shaped legend symbol it draws: nothing is wrong with the image, and the message would bury a
+# city analyst's console. Vega's own warnings (logger "vl_convert") stay on: they name real chart problems.
+logging.getLogger("tiny_skia").setLevel(logging.ERROR)
 
 #: File suffix -> what is written.
 FORMATS = {".png": "PNG image", ".svg": "SVG image", ".pdf": "PDF", ".html": "standalone HTML", ".json": "Vega-Lite JSON"}

@@ -27,6 +27,7 @@ __all__ = ["gap"]
 #: unit -> Vega expression that labels a gap axis tick (shares in percentage points, signed)
 
 
+@theme.quiet_build
 def gap(
     gaps: xr.Dataset,
     *,
@@ -93,9 +94,11 @@ def gap(
         colour = alt.Color("significance:N", title=None,
                            scale=alt.Scale(domain=["different from native-born", "no measurable gap"],
                                            range=[theme.PALETTE[0], "#8C8C8C"]))
+        frame = frame[["cohort", "cohort_name", "gap", "moe90", "lower", "upper", "significance", "gap_text",
+                       "moe_text"]]  # only what is drawn
         base = alt.Chart(frame)
-        zero = alt.Chart(frame.head(1)).mark_rule(color=theme.REFERENCE, strokeDash=[4, 3]).encode(x=alt.datum(0))
-        rules = base.mark_rule(strokeWidth=3, opacity=0.6).encode(y=y, x=alt.X("lower:Q", title=x_title), x2="upper:Q",
+        zero = alt.Chart(frame[["cohort"]].head(1)).mark_rule(color=theme.REFERENCE, strokeDash=[4, 3]).encode(x=alt.XDatum(0))
+        rules = base.mark_rule(strokeWidth=3, opacity=0.6).encode(y=y, x=alt.X("lower:Q", title=x_title), x2=alt.X2("upper"),
                                                                    color=colour)
         points = base.mark_point(filled=True, size=60, opacity=1).encode(
             y=y, x=x, color=colour, tooltip=[alt.Tooltip("cohort_name:N", title="Cohort"),

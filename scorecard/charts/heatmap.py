@@ -44,6 +44,7 @@ def _text(values: pd.Series, units: pd.Series) -> pd.Series:
     return out
 
 
+@theme.quiet_build
 def heatmap(
     scores: xr.Dataset,
     *,
@@ -128,17 +129,18 @@ def heatmap(
         x = alt.X("place_name:N", sort=place_order, title=None,
                   axis=alt.Axis(orient="top", labelAngle=0, labelLimit=cell_width - 4, labelFontWeight=bold))
         y = alt.Y("indicator_label:N", sort=row_order, title=None, axis=alt.Axis(labelLimit=420))
-    base = alt.Chart(frame)
+    drawn = ["indicator", "place", "place_name", "indicator_label", "score", "included", "text", "score_text", "dark"]
+    base = alt.Chart(frame[drawn + [c for c in ("estimate", "reliable") if c in frame]])  # only what is drawn
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
         x=x, y=y,
-        color=alt.condition(alt.datum.included,
-                            alt.Color("score:Q", title="Score", scale=alt.Scale(scheme="blues", domain=[low, high]),
-                                      legend=alt.Legend(orient="right", direction="vertical", gradientLength=120)),
-                            alt.value(theme.UNRELIABLE)),
+        color=alt.Color("score:Q", title="Score", scale=alt.Scale(scheme="blues", domain=[low, high]),
+                        legend=alt.Legend(orient="right", direction="vertical", gradientLength=120),
+                        condition={"test": "!datum.included", "value": theme.UNRELIABLE}),
         tooltip=[alt.Tooltip("place_name:N", title="Place"), alt.Tooltip("indicator_label:N", title="Indicator"),
                  alt.Tooltip("text:N", title="Estimate"), alt.Tooltip("score_text:N", title="Score")])
     text = base.mark_text(fontSize=11, fontStyle=alt.expr("datum.included ? 'normal' : 'italic'")).encode(
-        x=x, y=y, text="text:N", color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("#1A1A1A")))
+        x=x, y=y, text=alt.Text("text:N"),
+        color=alt.ColorValue("#1A1A1A", condition={"test": "datum.dark", "value": "white"}))
     columns, rows_drawn = (len(row_order), len(place_order)) if tall else (len(place_order), len(row_order))
     layered = alt.layer(cells, text).properties(width=cell_width * columns, height=cell_height * rows_drawn)
     method = str(scores.attrs.get("method", ""))

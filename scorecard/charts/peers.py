@@ -22,6 +22,7 @@ from scorecard.charts import _frames, theme
 __all__ = ["peers"]
 
 
+@theme.quiet_build
 def peers(
     est: xr.Dataset,
     *,
@@ -87,8 +88,10 @@ def peers(
     frame["fill"] = np.where(frame["reliable"].eq("reliable"), frame["colour"], "white")
     colour = alt.Color("colour:N", scale=None)
     x = alt.X("estimate:Q", title=label, axis=alt.Axis(format=theme.axis_format(unit)), scale=alt.Scale(zero=False))
-    base = alt.Chart(frame)
-    rules = base.mark_rule(strokeWidth=3, opacity=0.55).encode(y=y, x=alt.X("lower:Q", title=label), x2="upper:Q",
+    # Only the columns drawn go into the specification (the contract's coords would triple its data).
+    base = alt.Chart(frame[["place", "place_name", "estimate", "moe90", "lower", "upper", "reliable", "is_focus",
+                            "label", "colour", "fill"]])
+    rules = base.mark_rule(strokeWidth=3, opacity=0.55).encode(y=y, x=alt.X("lower:Q", title=label), x2=alt.X2("upper"),
                                                                 color=colour)
     points = base.mark_point(size=70, filled=True, opacity=1, strokeWidth=1.8).encode(
         y=y, x=x, stroke=alt.Stroke("colour:N", scale=None),
@@ -96,7 +99,7 @@ def peers(
         tooltip=[alt.Tooltip("place_name:N", title="Place"), alt.Tooltip("label:N", title="Estimate ± 90% MOE"),
                  alt.Tooltip("reliable:N", title="Reliability")])
     text = base.mark_text(align="left", dx=6, fontSize=10, color="#333333").encode(
-        y=y, x=alt.X("upper:Q"), text="label:N")
+        y=y, x=alt.X("upper:Q"), text=alt.Text("label:N"))
     height = max(120, 26 * len(frame))
     layered = alt.layer(rules, points, text).properties(width=width, height=height)
     names = _frames.cohort_names(data)

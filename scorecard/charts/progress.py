@@ -52,6 +52,7 @@ def _spread(values: np.ndarray, gap: float, top: float | None = None) -> np.ndar
     return out
 
 
+@theme.quiet_build
 def progress(
     frame: pd.DataFrame,
     *,
@@ -134,15 +135,15 @@ def progress(
                alt.Tooltip("moe_text:N", title="90% MOE"), alt.Tooltip("significance:N", title="Significance")]
     base = alt.Chart(long)
     lines = base.mark_line().encode(
-        x=x, y=y, detail="place:N", color=colour,
+        x=x, y=y, detail=alt.Detail("place:N"), color=colour,
         strokeDash=alt.StrokeDash("significance:N", title="Significance",
                                   scale=alt.Scale(domain=["significant", "not significant"], range=[[1, 0], [5, 4]]),
                                   legend=alt.Legend(orient="bottom", symbolType="stroke")),
-        strokeWidth=alt.condition(alt.datum.is_focus, alt.value(3.5), alt.value(2)), tooltip=tooltip)
+        strokeWidth=alt.StrokeWidthValue(2, condition={"test": "datum.is_focus", "value": 3.5}), tooltip=tooltip)
     points = base.mark_point(filled=True, size=45, opacity=1).encode(x=x, y=y, color=colour, tooltip=tooltip)
     labels = alt.Chart(ends).mark_text(align="left", dx=10, fontSize=11,
                                        fontWeight=alt.expr("datum.is_focus ? 'bold' : 'normal'")).encode(
-        x=x, y=alt.Y("label_y:Q", scale=alt.Scale(domain=domain, zero=False, nice=False)), text="label:N",
+        x=x, y=alt.Y("label_y:Q", scale=alt.Scale(domain=domain, zero=False, nice=False)), text=alt.Text("label:N"),
         color=colour)
     layered = alt.layer(lines, points, labels).properties(width=width, height=height)
     cohort_name = str(chosen["cohort"].iloc[0]) if "cohort" in chosen else ""

@@ -48,6 +48,7 @@ def rank_text(rank, lower, upper) -> np.ndarray:
     return np.where(lower == upper, _frames.ordinal(rank), span)
 
 
+@theme.quiet_build
 def rank_set(
     ranks: xr.Dataset,
     *,
@@ -101,11 +102,11 @@ def rank_set(
               axis=alt.Axis(values=list(range(1, n + 1)), format="d", grid=False))
     base = alt.Chart(frame)
     colour = alt.Color("colour:N", scale=None)
-    bars = base.mark_bar(height=14, opacity=0.45, cornerRadius=3).encode(y=y, x=x, x2="high_edge:Q", color=colour,
-                                                                          tooltip=["place_name:N", "rank_text:N"])
+    bars = base.mark_bar(height=14, opacity=0.45, cornerRadius=3).encode(y=y, x=x, x2=alt.X2("high_edge"), color=colour,
+                                                                          tooltip=[alt.Tooltip("place_name:N"), alt.Tooltip("rank_text:N")])
     ticks = base.mark_tick(thickness=3, size=20).encode(y=y, x=alt.X("rank:Q"), color=colour)
     text = alt.Chart(frame).mark_text(align="left", dx=8, fontSize=11, color="#222222").encode(
-        y=y, x=alt.datum(n + 0.5), text="rank_text:N")
+        y=y, x=alt.XDatum(n + 0.5), text=alt.Text("rank_text:N"))
     layered = alt.layer(bars, ticks, text).properties(width=width, height=max(110, 28 * n))
     what = label or ranks.attrs.get("indicator") or "composite score"
     coverage = ranks.attrs.get("coverage")

@@ -19,12 +19,14 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 
 import altair as alt
 import numpy as np
 import pandas as pd
+from altair.utils.schemapi import debug_mode
 
 from scorecard.errors import ChartError
 
@@ -45,6 +47,8 @@ __all__ = [
     "moe_caption",
     "reliability_note",
     "finish",
+    "CONFIG",
+    "quiet_build",
 ]
 
 #: Okabe-Ito colours without yellow, in the order series take them.
@@ -230,23 +234,43 @@ def finish(chart, *, title: str, subtitle: Sequence[str] = ()):
     Returns
     -------
     altair chart
-        Configured; it can be saved or displayed but no longer concatenated.
+        A shallow copy, configured; it can be saved or displayed but no longer concatenated.
     """
     lines = [line for line in subtitle if line]
-    chart = chart.properties(
-        title=alt.TitleParams(text=title, subtitle=lines, anchor="start", fontSize=15, subtitleFontSize=11,
-                              subtitleColor="#333333", offset=10, subtitlePadding=4),
-        padding={"left": 10, "right": 16, "top": 10, "bottom": 10},
-        background="white",
-    )
-    # one configure call: each altair call deep-copies the chart and its data
-    return chart.configure(
-        font=FONT,
-        range={"category": list(PALETTE)},
-        axis={"labelFontSize": 11, "titleFontSize": 12, "labelColor": "#222222", "titleColor": "#222222",
-              "gridColor": "#E6E6E6", "domainColor": "#888888", "tickColor": "#888888", "labelLimit": 260},
-        legend={"labelFontSize": 11, "titleFontSize": 11, "orient": "bottom", "direction": "horizontal",
-                "labelLimit": 260, "columns": 4, "symbolStrokeWidth": 2},
-        view={"stroke": None},
-        header={"labelFontSize": 12, "titleFontSize": 12},
-    )
+    # altair's .properties() and .configure() deep-copy the whole chart each; one shallow copy whose
+    # top-level attributes are set directly gives the same specification for a fraction of the time.
+    chart = chart.copy(deep=False)
+    chart.title = alt.TitleParams(text=title, subtitle=lines, anchor="start", fontSize=15, subtitleFontSize=11,
+                                  subtitleColor="#333333", offset=10, subtitlePadding=4)
+    chart.padding = {"left": 10, "right": 16, "top": 10, "bottom": 10}
+    chart.background = "white"
+    chart.config = CONFIG.copy()
+    return chart
+
+
+#: The shared configuration: fonts, axes, legends, the categorical palette.
+CONFIG = alt.Config(
+    font=FONT,
+    range={"category": list(PALETTE)},
+    axis={"labelFontSize": 11, "titleFontSize": 12, "labelColor": "#222222", "titleColor": "#222222",
+          "gridColor": "#E6E6E6", "domainColor": "#888888", "tickColor": "#888888", "labelLimit": 260},
+    legend={"labelFontSize": 11, "titleFontSize": 11, "orient": "bottom", "direction": "horizontal",
+            "labelLimit": 260, "columns": 4, "symbolStrokeWidth": 2},
+    view={"stroke": None},
+    header={"labelFontSize": 12, "titleFontSize": 12},
+)
+
+
+def quiet_build(function):
+    """Build a chart without altair validating every object as it is made (its debug mode).
+
+    Each chart function's specification is validated whole against the Vega-Lite schema by the tests
+    (``chart.to_dict()``), so checking each piece again on every call only costs time (about a sixth of
+    building a report's charts).
+    """
+    @functools.wraps(function)
+    def build(*args, **kwargs):
+        with debug_mode(False):
+            return function(*args, **kwargs)
+
+    return build

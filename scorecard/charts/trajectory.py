@@ -24,6 +24,7 @@ __all__ = ["trajectory"]
 _X_TITLES = {"year": "Survey year", "years_since_arrival": "Years since arrival"}
 
 
+@theme.quiet_build
 def trajectory(
     est: xr.Dataset,
     *,
@@ -119,7 +120,7 @@ def trajectory(
                alt.Tooltip("estimate_text:N", title="Estimate"), alt.Tooltip("moe_text:N", title="90% MOE"),
                alt.Tooltip("reliable:N", title="Reliability")]
     base = alt.Chart(lines)
-    band = base.mark_area(opacity=0.16).encode(x=x_enc, y=alt.Y("lower:Q", title=y_title), y2="upper:Q",
+    band = base.mark_area(opacity=0.16).encode(x=x_enc, y=alt.Y("lower:Q", title=y_title), y2=alt.Y2("upper"),
                                                 fill=alt.Fill("cohort_name:N", sort=order, scale=scale, legend=legend))
     line = base.mark_line(strokeWidth=2.2).encode(x=x_enc, y=y_enc, color=colour)
     solid = base.transform_filter(alt.datum.reliable == "reliable").mark_point(filled=True, size=40, opacity=1).encode(
@@ -132,7 +133,7 @@ def trajectory(
         x=x_enc, y=y_enc, tooltip=tooltip)
     last = ref.loc[ref["x"].eq(ref["x"].max())] if not ref.empty else ref
     ref_label = alt.Chart(last).mark_text(align="left", dx=6, dy=-8, fontSize=11, color=theme.REFERENCE).encode(
-        x=x_enc, y=y_enc, text=alt.value(names.get(reference, str(reference)) if reference else ""))
+        x=x_enc, y=y_enc, text=alt.TextValue(names.get(reference, str(reference)) if reference else ""))
 
     years = sorted(set(_frames.years_of(data)))
     subtitle = [
