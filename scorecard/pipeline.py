@@ -111,54 +111,80 @@ def write_reports(
 ) -> dict[str, Path]:
     """Each place's one-page report (HTML, PDF) and its charts (PNG), and an index page linking them.
 
+    Headless Chromium prints each PDF in a background thread while the next page and its charts are built
+    (a subprocess that mostly leaves Python waiting); one printer at a time, so at most one browser runs.
+    A failure in either is raised here, after the other work has stopped.
+
     Returns kind -> path of every file written (``index`` is the index page).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from scorecard.charts import save
-    from scorecard.report import write_index, write_pdf
+    from scorecard.report import write_html, write_index, write_pdf
 
     written: dict[str, Path] = {}
     pages: dict[str, Path] = {}
+    printing: dict[str, object] = {}  # place name -> Future of its PDF
     names = dict(zip(card.scores["place"].values.tolist(), card.scores["place_name"].values.astype(str)))
     timings: dict[str, float] = {"html": 0.0, "pdf": 0.0, "png": 0.0}
     skipped: dict[str, str] = {}
-    for code in progress_bar(list(places), description="reports", quiet=quiet):
-        name = names.get(code, code)
-        folder = out / slug(name)
-        started = time.perf_counter()
-        inputs = card.report_inputs(place=code, progress_from=progress_from)
-        if coverage is not None:
-            inputs["coverage"] = coverage
-        if "html" in formats:
-            from scorecard.report import write_html
 
-            pages[name] = written[f"{slug(name)}_html"] = write_html(folder / "report.html", **inputs)
-            timings["html"] += time.perf_counter() - started
-        if "pdf" in formats:
-            started = time.perf_counter()
-            written[f"{slug(name)}_pdf"] = write_pdf(folder / "report.pdf", html=pages.get(name), **(
-                {} if name in pages else inputs))
+    def print_pdf(path: Path, **options) -> Path:
+        started = time.perf_counter()
+        try:
+            return write_pdf(path, **options)
+        finally:
             timings["pdf"] += time.perf_counter() - started
+
+    run_started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scorecard-pdf") as printer:
+        try:
+            for code in progress_bar(list(places), description="reports", quiet=quiet):
+                for future in printing.values():  # a PDF that failed stops the run now, not after every page
+                    if future.done() and future.exception() is not None:
+                        raise future.exception()
+                name = names.get(code, code)
+                folder = out / slug(name)
+                started = time.perf_counter()
+                inputs = card.report_inputs(place=code, progress_from=progress_from)
+                if coverage is not None:
+                    inputs["coverage"] = coverage
+                if "html" in formats:
+                    pages[name] = written[f"{slug(name)}_html"] = write_html(folder / "report.html", **inputs)
+                    timings["html"] += time.perf_counter() - started
+                if "pdf" in formats:
+                    printing[name] = printer.submit(print_pdf, folder / "report.pdf",
+                                                    **({"html": pages[name]} if name in pages else inputs))
+                if "png" in formats:
+                    started = time.perf_counter()
+                    charts_wanted = [(stem, kind, options) for stem, kind, options in REPORT_CHARTS]
+                    if card.estimates_all_years().sizes["year"] > 1:  # trajectories need more than one survey year
+                        charts_wanted += [(f"trajectory-{key}", "trajectory", {"indicator": key})
+                                          for key in card.indicators[:2]]
+                    for stem, kind, options in charts_wanted:
+                        try:
+                            chart = card.chart(kind, place=code, **options)
+                        except (ScoringError, ChartError) as err:  # e.g. fewer than 3 composites to rank
+                            skipped.setdefault(stem, str(err))
+                            continue
+                        written[f"{slug(name)}_{stem}"] = save(chart, folder / "charts" / f"{stem}.png")
+                    timings["png"] += time.perf_counter() - started
+        except BaseException:
+            for future in printing.values():
+                future.cancel()
+            raise
+        for name, future in printing.items():  # in place order; the first failure is raised
+            written[f"{slug(name)}_pdf"] = future.result()
             pages.setdefault(name, written[f"{slug(name)}_pdf"])
-        if "png" in formats:
-            started = time.perf_counter()
-            charts_wanted = [(stem, kind, options) for stem, kind, options in REPORT_CHARTS]
-            if card.estimates_all_years().sizes["year"] > 1:  # trajectories need more than one survey year
-                charts_wanted += [(f"trajectory-{key}", "trajectory", {"indicator": key}) for key in card.indicators[:2]]
-            for stem, kind, options in charts_wanted:
-                try:
-                    chart = card.chart(kind, place=code, **options)
-                except (ScoringError, ChartError) as err:  # e.g. fewer than 3 composites to rank
-                    skipped.setdefault(stem, str(err))
-                    continue
-                written[f"{slug(name)}_{stem}"] = save(chart, folder / "charts" / f"{stem}.png")
-            timings["png"] += time.perf_counter() - started
     for stem, why in skipped.items():
         echo(f"note: no {stem} chart: {why}")
     if pages:
         pdfs = {name: written[f"{slug(name)}_pdf"] for name in pages if f"{slug(name)}_pdf" in written}
         written["index"] = write_index(out / "index.html", pages, title=title, note=note, summary=_summary(card),
                                        pdfs=pdfs)
-    echo("report seconds: " + ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in timings.items() if seconds))
+    parts = [f"{kind} {seconds:.1f}" + (" (printed alongside)" if kind == "pdf" else "")
+             for kind, seconds in timings.items() if seconds]
+    echo(f"report seconds: {', '.join(parts)}; {time.perf_counter() - run_started:.1f} s in all")
     return written
 
 

@@ -252,3 +252,15 @@ def test_ingest_with_jobs_reports_a_bad_file_like_one_job(tmp_path, capsys):
         errors.append(capsys.readouterr().err)
     assert codes[0] == codes[1] == 2
     assert errors[0] == errors[1] and "psam_pusb.csv" in errors[0]
+
+
+def test_a_pdf_that_fails_to_print_stops_the_run_with_its_reason(tmp_path, capsys, monkeypatch):
+    # PDFs print in a background thread while the next pages are built: a failure there must still reach the
+    # user as the one-line error, and leave no PDF (not even a partial one) behind.
+    monkeypatch.setenv("SCORECARD_CHROMIUM", "/bin/false")
+    assert main(["demo", "--scale", "small", "--output", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Chromium failed (exit 1)" in err and "report.html" in err
+    assert 1 <= len(list(tmp_path.rglob("report.html"))) < 6  # stopped early, the pages written are kept
+    assert not list(tmp_path.rglob("report.pdf")) and not list(tmp_path.rglob(".*.tmp"))
+    assert not (tmp_path / "index.html").exists()
