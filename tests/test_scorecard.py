@@ -258,15 +258,15 @@ def test_progress_every_case_with_its_sentence():
     assert gain["direction"] == "gain" and bool(gain["significant"])
     assert gain["sentence"] == (
         "Speak only English or English 'very well' of immigrants in a city rose from 41% in 2010 "
-        "to 52% in 2020 (+/-5 points), a significant gain."
+        "to 52% in 2020 (+11 ± 5 points), a significant gain."
     )
     loss = table.loc[("b", "english_very_well")]
     assert loss["direction"] == "loss" and loss["sentence"].endswith(
-        "fell from 50% in 2010 to 40% in 2020 (+/-5 points), a significant loss."
+        "fell from 50% in 2010 to 40% in 2020 (-10 ± 5 points), a significant loss."
     )
     flat = table.loc[("c", "english_very_well")]
     assert flat["direction"] == "no measurable change" and not bool(flat["significant"])
-    assert flat["sentence"].endswith("went from 60% in 2010 to 61% in 2020 (+/-5 points): no measurable change.")
+    assert flat["sentence"].endswith("went from 60% in 2010 to 61% in 2020 (+1 ± 5 points): no measurable change.")
     shaky = table.loc[("c", "homeownership")]
     assert shaky["direction"] == "unreliable" and np.isnan(shaky["p_value"])
     assert "cannot be told; the estimates are unreliable" in shaky["sentence"]

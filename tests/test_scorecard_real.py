@@ -139,7 +139,7 @@ def test_fifty_state_scorecard_and_progress_by_hand(states):
     assert row["direction"] == "gain"
     assert row["sentence"] == (
         "Speak only English or English 'very well' of immigrants in Washington rose from 54% in 2012 to 58% in 2018 "
-        f"(+/-{np.hypot(moe_2012, moe_2018) * 100:.0f} points), a significant gain."
+        f"(+{(0.582 - 0.538) * 100:.0f} ± {np.hypot(moe_2012, moe_2018) * 100:.0f} points), a significant gain."
     )
     assert len(table) == 51 * len(card.indicators)
 

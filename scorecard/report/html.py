@@ -212,21 +212,21 @@ def render_html(
     if progress is not None and len(progress):
         mine = progress[progress["place"].astype(str).eq(str(code))]
         if "cohort" in mine:
-            # Every statement of the card's cohort and the reference; of other cohorts (arrival cohorts) only
-            # the gains and losses: the rest are counted in one line (all of them are in the progress table).
-            headline = mine["cohort"].astype(str).isin([str(cohort), str(reference)])
-            shown = headline | mine["direction"].isin(["gain", "loss"])
+            # Every statement of the card's cohort; of the reference all but "missing" (an indicator about
+            # immigrants, such as naturalization, has no native-born value to compare); of other cohorts
+            # (arrival cohorts) only the gains and losses. The rest are counted in one line; all of them are
+            # in the progress table.
+            named = mine["cohort"].astype(str)
+            shown = (named.eq(str(cohort)) | (named.eq(str(reference)) & mine["direction"].ne("missing"))
+                     | mine["direction"].isin(["gain", "loss"]))
             rest = mine.loc[~shown, "direction"].value_counts()
             if len(rest):
-                omitted = (f"{int(rest.sum())} further statements about arrival cohorts are not listed: "
+                omitted = (f"{int(rest.sum())} further statements (arrival cohorts, and indicators with no "
+                           f"{_frames.cohort_name(reference).lower()} value) are not listed: "
                            + ", ".join(f"{n} {d}" for d, n in rest.items()) + ".")
             mine = mine[shown]
-        unit = mine["indicator"].map(_frames.units_of(est)).fillna("number").reset_index(drop=True)
-        change = _by_unit(mine["change"], unit, signed=True)
-        moe = _by_unit(mine["moe90"], unit, moe=True)
-        statements = [{"sentence": s, "change": c if np.isfinite(v) else "", "moe": m, "direction": d}
-                      for s, c, m, d, v in zip(mine["sentence"], change, moe, mine["direction"],
-                                               mine["change"].to_numpy(dtype=float))]
+        # The sentence states the change with its 90% MOE; the page adds nothing to it.
+        statements = [{"sentence": s, "direction": d} for s, d in zip(mine["sentence"], mine["direction"])]
         rule = progress.attrs.get("rule") or "each change tested at the 90% level"
     context = {
         "title": title or f"{name}: immigrant integration scorecard",

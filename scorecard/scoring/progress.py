@@ -32,11 +32,12 @@ from scorecard.uncertainty import Z90, UncertaintyError, benjamini_hochberg, sig
 
 __all__ = ["progress_table", "rank_statement", "ordinal", "TEMPLATES", "RANK_TEMPLATES", "cohort_phrase", "year_label"]
 
-#: Sentence per direction. Fields: what, who, where, verb, start_value, end_value, start, end, moe, outcome.
+#: Sentence per direction. Fields: what, who, where, verb, start_value, end_value, start, end, change (the
+#: change with its 90% MOE, e.g. "+12 ± 7 points"), moe (the MOE alone), missing_years.
 TEMPLATES = {
-    "gain": "{what} of {who} in {where} {verb} from {start_value} in {start} to {end_value} in {end} (+/-{moe}), a significant gain.",
-    "loss": "{what} of {who} in {where} {verb} from {start_value} in {start} to {end_value} in {end} (+/-{moe}), a significant loss.",
-    "no measurable change": "{what} of {who} in {where} went from {start_value} in {start} to {end_value} in {end} (+/-{moe}): no measurable change.",
+    "gain": "{what} of {who} in {where} {verb} from {start_value} in {start} to {end_value} in {end} ({change}), a significant gain.",
+    "loss": "{what} of {who} in {where} {verb} from {start_value} in {start} to {end_value} in {end} ({change}), a significant loss.",
+    "no measurable change": "{what} of {who} in {where} went from {start_value} in {start} to {end_value} in {end} ({change}): no measurable change.",
     "unreliable": "{what} of {who} in {where}: the {start}-{end} change cannot be told; the estimates are unreliable (high CV or too few records).",
     "missing": "{what} of {who} in {where}: no estimate for {missing_years}, so no change can be given.",
 }
@@ -44,12 +45,13 @@ TEMPLATES = {
 VERBS = {1: "rose", -1: "fell", 0: "stayed the same"}
 #: Rank wording: tied when the interval holds more than one rank.
 RANK_TEMPLATES = {True: "statistically tied for {lower}-{upper} of {n}", False: "{lower} of {n}"}
-#: How values and MOEs of each unit are written: (value format, MOE-of-change format, scale).
+#: How each unit is written: (value format, change ± MOE format, MOE format, scale). The change is written
+#: with its sign in front of the unit ("+$4,969", "-3"), so the formats take its absolute value.
 FORMATS = {
-    "share": ("{:.0f}%", "{:.0f} points", 100.0),
-    "dollars": ("${:,.0f}", "${:,.0f}", 1.0),
-    "count": ("{:,.0f}", "{:,.0f}", 1.0),
-    "number": ("{:.3g}", "{:.3g}", 1.0),
+    "share": ("{:.0f}%", "{sign}{change:.0f} ± {moe:.0f} points", "{:.0f} points", 100.0),
+    "dollars": ("${:,.0f}", "{sign}${change:,.0f} ± ${moe:,.0f}", "${:,.0f}", 1.0),
+    "count": ("{:,.0f}", "{sign}{change:,.0f} ± {moe:,.0f}", "{:,.0f}", 1.0),
+    "number": ("{:.3g}", "{sign}{change:.3g} ± {moe:.3g}", "{:.3g}", 1.0),
 }
 #: Who a cohort is, by which entry bounds it has (first, last).
 COHORT_PHRASES = {
@@ -234,7 +236,7 @@ def progress_table(
 
 def _sentence(row, labels, units, first, last, start_label: str, end_label: str) -> str:
     """Fill the direction's template (the one loop over output rows: formatting text)."""
-    value_format, moe_format, factor = FORMATS.get(units[row.indicator], FORMATS["number"])
+    value_format, change_format, moe_format, factor = FORMATS.get(units[row.indicator], FORMATS["number"])
     missing_years = " and ".join(
         label for label, value in ((start_label, row.estimate_start), (end_label, row.estimate_end)) if np.isnan(value)
     )
@@ -248,6 +250,9 @@ def _sentence(row, labels, units, first, last, start_label: str, end_label: str)
         "start": start_label,
         "end": end_label,
         "moe": moe_format.format(row.moe90 * factor) if np.isfinite(row.moe90) else "",
+        "change": change_format.format(sign={1: "+", -1: "-", 0: ""}[int(np.sign(row.change))],
+                                       change=abs(row.change) * factor, moe=row.moe90 * factor)
+        if np.isfinite(row.change) and np.isfinite(row.moe90) else "",
         "missing_years": missing_years,
     }
     return TEMPLATES[row.direction].format(**fields)
