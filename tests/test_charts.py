@@ -127,6 +127,13 @@ def test_heatmap_colour_score_text_estimate_grey_unreliable(est):
     assert (rows["text"].str.endswith("†") == ~rows["included"].astype(bool)).all()
     assert rows.loc[("homeownership", "2790600"), "text"].endswith("†")
     assert not rows.loc[("homeownership", "2790600"), "included"]
+    # place names on two lines (name / state), long indicator labels wrapped at a word, so the card fits a page
+    axis_x = spec["layer"][0]["encoding"]["x"]["axis"]
+    assert '"Alderport city, WA": ["Alderport city", "WA"]' in axis_x["labelExpr"]
+    assert axis_x["labelPadding"] == 13 + 4
+    svg = charts.to_svg(chart)
+    assert ">Alderport city</tspan>" in svg or ">Alderport city<" in svg
+    assert float(re.search(r'<svg[^>]* width="([\d.]+)"', svg).group(1)) < 900
     colour = spec["layer"][0]["encoding"]["color"]
     assert colour["field"] == "score" and colour["condition"] == {"test": "!datum.included",
                                                                   "value": charts.theme.UNRELIABLE}

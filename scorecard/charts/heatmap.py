@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import json
+import textwrap
 
 import altair as alt
 import numpy as np
@@ -35,6 +36,13 @@ _METHODS = {
 }
 
 
+#: Line height of axis labels on several lines (11 px font), in pixels.
+_LINE = 13
+#: A blank line that lifts a shorter label level with the longest: a zero-width space, since Vega writes a
+#: blank line as an empty tspan, whose offset browsers skip.
+_BLANK = "\u200b"
+
+
 def _text(values: pd.Series, units: pd.Series) -> pd.Series:
     """Each value formatted in its own row's unit."""
     out = pd.Series("", index=values.index, dtype=object)
@@ -50,8 +58,8 @@ def heatmap(
     *,
     estimates: xr.Dataset | None = None,
     focus: str | None = None,
-    cell_width: int = 124,
-    cell_height: int = 30,
+    cell_width: int = 100,
+    cell_height: int = 34,
     title: str | None = None,
 ) -> alt.LayerChart:
     """Places (columns) x indicators (rows), coloured by score, labelled with the estimate.
@@ -122,13 +130,31 @@ def heatmap(
     bold = alt.expr(f"datum.value == {json.dumps(focus_name)} ? 'bold' : 'normal'")
     tall = len(place_order) > 7  # many places: one row per place, indicators as columns (a wide card is unreadable)
     if tall:
+        # Indicator labels across the top, level and wrapped to the column width (slanted text reads badly).
+        column_lines = {label: textwrap.wrap(label, max(8, int(cell_width / 6.2)), max_lines=4, placeholder=" …")
+                        for label in row_order}
+        stacked = max(len(lines) for lines in column_lines.values())
+        column_lines = {label: [_BLANK] * (stacked - len(lines)) + lines for label, lines in column_lines.items()}
         x = alt.X("indicator_label:N", sort=row_order, title=None,
-                  axis=alt.Axis(orient="top", labelAngle=-25, labelAlign="left", labelLimit=260))
+                  axis=alt.Axis(orient="top", labelAngle=0, labelLimit=cell_width - 4,
+                                labelExpr=theme.lines_expr(column_lines), labelBaseline="bottom",
+                                labelLineHeight=_LINE, labelPadding=(stacked - 1) * _LINE + 4))
         y = alt.Y("place_name:N", sort=place_order, title=None, axis=alt.Axis(labelLimit=300, labelFontWeight=bold))
     else:
+        # Place names on two lines ("Bramblewick city" / "TX") and indicator labels wrapped at a word: the card
+        # stays narrow enough to print on a letter page at a readable size. Vega stacks the extra line of a
+        # label downwards, so on the top axis the padding lifts the two lines clear of the cells.
+        place_lines = {name: name.rsplit(", ", 1) for name in place_order}
+        row_lines = {label: textwrap.wrap(label, 40, max_lines=3, placeholder=" …") for label in row_order}
+        cell_height = max(cell_height, max(len(lines) for lines in row_lines.values()) * _LINE + 8)
+        stacked = max(len(lines) for lines in place_lines.values())
+        place_lines = {name: [_BLANK] * (stacked - len(lines)) + lines for name, lines in place_lines.items()}
         x = alt.X("place_name:N", sort=place_order, title=None,
-                  axis=alt.Axis(orient="top", labelAngle=0, labelLimit=cell_width - 4, labelFontWeight=bold))
-        y = alt.Y("indicator_label:N", sort=row_order, title=None, axis=alt.Axis(labelLimit=420))
+                  axis=alt.Axis(orient="top", labelAngle=0, labelLimit=cell_width - 4, labelFontWeight=bold,
+                                labelExpr=theme.lines_expr(place_lines), labelBaseline="bottom",
+                                labelLineHeight=_LINE, labelPadding=(stacked - 1) * _LINE + 4))
+        y = alt.Y("indicator_label:N", sort=row_order, title=None,
+                  axis=alt.Axis(labelLimit=230, labelExpr=theme.lines_expr(row_lines), labelLineHeight=_LINE))
     drawn = ["indicator", "place", "place_name", "indicator_label", "score", "included", "text", "score_text", "dark"]
     base = alt.Chart(frame[drawn + [c for c in ("estimate", "reliable") if c in frame]])  # only what is drawn
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(

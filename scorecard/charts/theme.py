@@ -47,6 +47,7 @@ __all__ = [
     "moe_caption",
     "reliability_note",
     "finish",
+    "lines_expr",
     "CONFIG",
     "quiet_build",
 ]
@@ -219,6 +220,20 @@ def reliability_note(attrs: dict) -> str:
     except (json.JSONDecodeError, KeyError, TypeError):
         caution = unreliable = ""
     return f"Hollow points: estimate flagged caution{caution} or unreliable{unreliable}; read with care."
+
+
+def lines_expr(lines: dict[str, Sequence[str]]) -> str:
+    """A Vega ``labelExpr`` that draws each label on the lines given (labels not listed stay as they are).
+
+    Vega wraps no text itself; a label given as a list of strings is drawn one string per line.
+
+    Examples
+    --------
+    >>> lines_expr({"Bramblewick city, TX": ["Bramblewick city", "TX"]})
+    '{"Bramblewick city, TX": ["Bramblewick city", "TX"]}[datum.label] || datum.label'
+    """
+    listed = {str(label): [str(line) for line in parts] for label, parts in lines.items() if len(parts) > 1}
+    return f"{json.dumps(listed, ensure_ascii=False)}[datum.label] || datum.label" if listed else "datum.label"
 
 
 def finish(chart, *, title: str, subtitle: Sequence[str] = ()):
