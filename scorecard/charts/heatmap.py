@@ -43,6 +43,18 @@ _LINE = 13
 _BLANK = "\u200b"
 
 
+def _top_labels(lines: dict[str, list[str]]) -> dict:
+    """Axis options that draw labels of several lines above the cells, level and bottom-aligned.
+
+    Vega stacks a label's extra lines downwards from its first, so every label is topped up with blank lines
+    to the longest and the padding lifts the stack clear of the cells.
+    """
+    stacked = max(len(parts) for parts in lines.values())
+    padded = {label: [_BLANK] * (stacked - len(parts)) + list(parts) for label, parts in lines.items()}
+    return {"orient": "top", "labelAngle": 0, "labelExpr": theme.lines_expr(padded), "labelBaseline": "bottom",
+            "labelLineHeight": _LINE, "labelPadding": (stacked - 1) * _LINE + 4}
+
+
 def _text(values: pd.Series, units: pd.Series) -> pd.Series:
     """Each value formatted in its own row's unit."""
     out = pd.Series("", index=values.index, dtype=object)
@@ -130,29 +142,19 @@ def heatmap(
     bold = alt.expr(f"datum.value == {json.dumps(focus_name)} ? 'bold' : 'normal'")
     tall = len(place_order) > 7  # many places: one row per place, indicators as columns (a wide card is unreadable)
     if tall:
-        # Indicator labels across the top, level and wrapped to the column width (slanted text reads badly).
-        column_lines = {label: textwrap.wrap(label, max(8, int(cell_width / 6.2)), max_lines=4, placeholder=" …")
-                        for label in row_order}
-        stacked = max(len(lines) for lines in column_lines.values())
-        column_lines = {label: [_BLANK] * (stacked - len(lines)) + lines for label, lines in column_lines.items()}
-        x = alt.X("indicator_label:N", sort=row_order, title=None,
-                  axis=alt.Axis(orient="top", labelAngle=0, labelLimit=cell_width - 4,
-                                labelExpr=theme.lines_expr(column_lines), labelBaseline="bottom",
-                                labelLineHeight=_LINE, labelPadding=(stacked - 1) * _LINE + 4))
+        # Indicator labels across the top, level and wrapped to the column width (slanted text reads badly);
+        # about 6.2 px a character at 11 px.
+        x = alt.X("indicator_label:N", sort=row_order, title=None, axis=alt.Axis(**_top_labels(
+            {label: textwrap.wrap(label, max(8, int(cell_width / 6.2)), max_lines=4, placeholder=" …")
+             for label in row_order}), labelLimit=cell_width - 4))
         y = alt.Y("place_name:N", sort=place_order, title=None, axis=alt.Axis(labelLimit=300, labelFontWeight=bold))
     else:
         # Place names on two lines ("Bramblewick city" / "TX") and indicator labels wrapped at a word: the card
-        # stays narrow enough to print on a letter page at a readable size. Vega stacks the extra line of a
-        # label downwards, so on the top axis the padding lifts the two lines clear of the cells.
-        place_lines = {name: name.rsplit(", ", 1) for name in place_order}
+        # stays narrow enough to print on a letter page at a readable size.
         row_lines = {label: textwrap.wrap(label, 40, max_lines=3, placeholder=" …") for label in row_order}
         cell_height = max(cell_height, max(len(lines) for lines in row_lines.values()) * _LINE + 8)
-        stacked = max(len(lines) for lines in place_lines.values())
-        place_lines = {name: [_BLANK] * (stacked - len(lines)) + lines for name, lines in place_lines.items()}
-        x = alt.X("place_name:N", sort=place_order, title=None,
-                  axis=alt.Axis(orient="top", labelAngle=0, labelLimit=cell_width - 4, labelFontWeight=bold,
-                                labelExpr=theme.lines_expr(place_lines), labelBaseline="bottom",
-                                labelLineHeight=_LINE, labelPadding=(stacked - 1) * _LINE + 4))
+        x = alt.X("place_name:N", sort=place_order, title=None, axis=alt.Axis(**_top_labels(
+            {name: name.rsplit(", ", 1) for name in place_order}), labelLimit=cell_width - 4, labelFontWeight=bold))
         y = alt.Y("indicator_label:N", sort=row_order, title=None,
                   axis=alt.Axis(labelLimit=230, labelExpr=theme.lines_expr(row_lines), labelLineHeight=_LINE))
     drawn = ["indicator", "place", "place_name", "indicator_label", "score", "included", "text", "score_text", "dark"]
